@@ -1,0 +1,65 @@
+// Typed errors that services return; http/problem.cpp is the only place that maps them to HTTP.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <restinio/expected.hpp>
+
+namespace ikigai::core {
+
+// One code per kind of failure a client can see. Order follows API.md's error table.
+enum class ErrorCode {
+  kBadRequest,            // bad query parameter
+  kMalformedJson,         // unparsable body
+  kInvalidToken,          // bad/expired/used one-time token
+  kUnauthorized,          // missing/invalid/revoked access or refresh token
+  kInvalidCredentials,    // failed login
+  kForbidden,             // authenticated, not allowed
+  kAccountDisabled,       // correct password, disabled account
+  kEmailNotVerified,      // correct password, verification required
+  kNotFound,              // no such resource, or someone else's
+  kMethodNotAllowed,      // known path, wrong method
+  kConflict,              // uniqueness or last-admin rule
+  kPreconditionFailed,    // If-Match mismatch
+  kPayloadTooLarge,       // body over the limit
+  kUnsupportedMediaType,  // body that is not JSON
+  kValidation,            // field errors
+  kRateLimited,           // too many attempts
+  kInternal,              // a bug or an unexpected failure; never leaks details
+  kUnavailable,           // database unreachable, queue full, shutting down
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string detail;                          // safe for clients; empty means the default text
+  std::map<std::string, std::string> fields;   // field name -> message (validation)
+  std::optional<int> retry_after_seconds;      // 429 and 503
+};
+
+template <class T>
+using Result = nonstd::expected<T, Error>;
+
+inline nonstd::unexpected_type<Error> Fail(ErrorCode code, std::string detail = {}) {
+  return nonstd::make_unexpected(Error{code, std::move(detail), {}, std::nullopt});
+}
+
+inline nonstd::unexpected_type<Error> Fail(Error error) {
+  return nonstd::make_unexpected(std::move(error));
+}
+
+inline nonstd::unexpected_type<Error> FailField(std::string field, std::string message) {
+  Error e{ErrorCode::kValidation, {}, {}, std::nullopt};
+  e.fields.emplace(std::move(field), std::move(message));
+  return nonstd::make_unexpected(std::move(e));
+}
+
+// A failure that is not the client's business (SQL, I/O). Its message goes to the log only.
+class InternalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace ikigai::core
