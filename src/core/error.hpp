@@ -34,9 +34,9 @@ enum class ErrorCode {
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
-  std::string detail;                          // safe for clients; empty means the default text
-  std::map<std::string, std::string> fields;   // field name -> message (validation)
-  std::optional<int> retry_after_seconds;      // 429 and 503
+  std::string detail{};                         // safe for clients; empty means the default text
+  std::map<std::string, std::string> fields{};  // field name -> message (validation)
+  std::optional<int> retry_after_seconds{};     // 429 and 503
 };
 
 template <class T>

@@ -1,0 +1,591 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: benchmark Ikigai against the original (seed) backend.
+#
+# Run from anywhere (it cd's to the repo root); `make bench` runs it after
+# building build/release/ikigai. Loopback traffic only. Every process it starts
+# (seed node server, MariaDB servers, our server) is recorded by pid and stopped
+# by that pid on exit; scratch data lives in one `mktemp -d` dir under /tmp.
+#
+#   1. seed: copies $SEED_DIR (read-only) to the temp dir, starts a private
+#      MariaDB with the seed's mariadb.sh (MDB_DIR in the temp dir, free port),
+#      starts its server with start.sh (free PORT), measures idle RSS and the
+#      sequential login time, runs the seed's bench.sh (register, login,
+#      authed-read, login storm), then stops both.
+#   2. ours, once per back end in $BENCH_BACKENDS:
+#        sqlite: `ikigai serve --listen 127.0.0.1:0 --data-dir D --database-url sqlite://D/ikigai.db`
+#        mysql:  same against a MariaDB this script starts itself from a fresh
+#                temp datadir (not the seed's: the seed's is stopped before our
+#                runs, so each system has the machine to itself), database
+#                ikigai_bench, user ikigai_bench.
+#      Scenarios: idle VmRSS, GET /healthz with wrk (-t2 -c64), and, when
+#      POST /api/v1/auth/register is implemented (not 404), the sequential login
+#      time and the seed's bench.sh against http://127.0.0.1:PORT/api/v1.
+#   3. prints one markdown table (seed vs ours on SQLite vs ours on MariaDB,
+#      with ratios) and the targets with ✓/✗; saves it to
+#      bench-results/<UTC timestamp>/summary.md next to all raw outputs.
+#
+# Exit status: 0 even when targets are missed; 1 only when something is broken
+# (a server does not start, a tool is missing); the table is printed anyway.
+#
+# env: DURATION (10s) CONNS (32)                    passed to the seed's bench.sh
+#      HEALTHZ_CONNS (64) HEALTHZ_THREADS (2)        wrk for /healthz
+#      SEED_DIR (../shared/peers/express-seed)       the original backend
+#      BENCH_SKIP_SEED (0; 1 = do not run the seed)
+#      BENCH_BACKENDS ("sqlite mysql"; "" = do not run ours)
+#      IKIGAI_BIN (build/release/ikigai)  HASH_LOGINS (20)  STARTUP_TIMEOUT (60 s)
+#      BENCH_KEEP_TMP (0; 1 = keep the temp dir, e.g. for the MariaDB logs)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DURATION="${DURATION:-10s}"
+CONNS="${CONNS:-32}"
+HEALTHZ_CONNS="${HEALTHZ_CONNS:-64}"
+HEALTHZ_THREADS="${HEALTHZ_THREADS:-2}"
+SEED_DIR="${SEED_DIR:-../shared/peers/express-seed}"
+BENCH_SKIP_SEED="${BENCH_SKIP_SEED:-0}"
+BENCH_BACKENDS="${BENCH_BACKENDS-sqlite mysql}"
+IKIGAI_BIN="${IKIGAI_BIN:-build/release/ikigai}"
+HASH_LOGINS="${HASH_LOGINS:-20}"
+STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-60}"
+BENCH_KEEP_TMP="${BENCH_KEEP_TMP:-0}"
+NPROC="$(nproc 2>/dev/null || echo 2)"
+TS="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$ROOT/bench-results/$TS"
+API_PREFIX="/api/v1"
+BENCH_PASSWORD="Ikigai-bench-pw-42"
+
+declare -A R=()      # results: R[<system>.<item>.<key>], system = seed|sqlite|mysql
+declare -a STARTED=()  # pids this script started (stopped on exit, newest first)
+BROKEN=0
+TMP=""
+OUR_DB_PID=""
+OUR_DB_URL=""
+OUR_DB_SOCK=""
+declare -A USED_PORTS=()
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+warn() { log "WARNING: $*"; }
+PROBLEMS=()
+broken() { log "ERROR: $*"; BROKEN=1; PROBLEMS+=("$*"); }
+
+# --- processes ---------------------------------------------------------------
+alive() { [ -n "${1:-}" ] && [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+stop_pid() {  # pid [seconds]: SIGTERM, wait, then SIGKILL; only pids we started
+  local pid="$1" secs="${2:-20}" i
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < secs * 10; i++)); do alive "$pid" || return 0; sleep 0.1; done
+  warn "pid $pid still alive after ${secs}s, SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+forget_pid() {  # drop a pid from STARTED once it has been stopped
+  local p keep=()
+  for p in "${STARTED[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  STARTED=("${keep[@]}")
+}
+
+cleanup() {
+  local i
+  trap - EXIT INT TERM
+  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+    alive "${STARTED[i]}" && log "cleanup: stopping pid ${STARTED[i]}"
+    stop_pid "${STARTED[i]}" 30
+  done
+  if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+    if [ "$BENCH_KEEP_TMP" = 1 ]; then log "temp dir kept: $TMP"; else rm -rf -- "$TMP"; fi
+  fi
+}
+
+# --- ports ---------------------------------------------------------------------
+port_in_use() {  # any local socket (any state, v4 or v6) on this port
+  local hex; hex="$(printf '%04X' "$1")"
+  awk -v h=":$hex" 'FNR > 1 && toupper($2) ~ (h "$") { f = 1 } END { exit !f }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+FREE_PORT=""
+free_port() {  # sets FREE_PORT; below the ephemeral range (32768+), so client ports cannot collide
+  local p i
+  for ((i = 0; i < 500; i++)); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    [ -z "${USED_PORTS[$p]:-}" ] || continue
+    port_in_use "$p" && continue
+    USED_PORTS[$p]=1
+    FREE_PORT="$p"
+    return 0
+  done
+  return 1
+}
+
+# --- measurements ----------------------------------------------------------------
+status_mb() {  # pid field(VmRSS|VmHWM) -> MB with one decimal, "" if unreadable
+  [ -n "${1:-}" ] && [ -r "/proc/$1/status" ] || return 0
+  awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || true
+}
+
+load_result() {  # system item file: parse the RESULT line of a wrk output into R[]
+  local sys="$1" item="$2" file="$3" line kv
+  line="$(grep -m1 '^RESULT ' "$file" 2>/dev/null || true)"
+  if [ -z "$line" ]; then
+    R[$sys.$item.note]="failed (no result, see ${file#"$ROOT"/})"
+    return 0
+  fi
+  for kv in $line; do
+    case "$kv" in *=*) R[$sys.$item.${kv%%=*}]="${kv#*=}" ;; esac
+  done
+}
+
+login_time_ms() {  # base_url login_path email password -> median ms of HASH_LOGINS sequential logins
+  local base="$1" path="$2" email="$3" pw="$4" i out code t times=()
+  for ((i = 0; i < HASH_LOGINS; i++)); do
+    out="$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 \
+      -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"$pw\"}" \
+      "$base$path" || true)"
+    code="${out%% *}"; t="${out#* }"
+    [ "$code" = 200 ] || { warn "sequential login #$i: HTTP $code"; return 1; }
+    times+=("$t")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) * 1000 }'
+}
+
+register_user() {  # base_url path username -> HTTP code (body in $TMP/last-register.json)
+  curl -s -o "$TMP/last-register.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$3\",\"email\":\"$3@example.com\",\"password\":\"$BENCH_PASSWORD\"}" "$1$2" || echo 000
+}
+
+rand_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+
+run_seed_bench() {  # system base_url outdir server_pid db_pid [paths...]: the seed's bench.sh
+  local sys="$1" base="$2" dir="$3" spid="$4" dpid="$5" item
+  shift 5
+  mkdir -p "$dir"
+  log "$sys: seed bench.sh against $base (DURATION=$DURATION CONNS=$CONNS; log ${dir#"$ROOT"/}/bench.log)"
+  if env "$@" DURATION="$DURATION" CONNS="$CONNS" OUT_DIR="$dir" SERVER_PID="$spid" DB_PID="$dpid" \
+    bash "$SEED_DIR/bench.sh" "$base" 2>&1 >"$dir/bench-table.txt" | tee "$dir/bench.log" | sed 's/^/    /' >&2; then
+    :
+  else
+    warn "$sys: seed bench.sh failed (see ${dir#"$ROOT"/}/bench.log)"
+  fi
+  for item in register login authed storm-login storm-read; do load_result "$sys" "$item" "$dir/$item.txt"; done
+}
+
+# --- the original backend ----------------------------------------------------------
+run_seed() {
+  local dir="$OUT/seed" copy="$TMP/seed" mdb="$TMP/seed-mdb" mport sport spid dpid base i user hash
+  mkdir -p "$dir"
+  R[seed.ran]=1
+  if [ ! -f "$SEED_DIR/start.sh" ] || [ ! -f "$SEED_DIR/mariadb.sh" ]; then
+    broken "seed: $SEED_DIR has no start.sh/mariadb.sh"; R[seed.ran]=""; return 0
+  fi
+  cp -R "$SEED_DIR/." "$copy"
+  chmod -R u+w "$copy"
+  rm -rf "${copy:?}/node_modules" "${copy:?}/run" "${copy:?}/bench-results"
+
+  if ! free_port; then broken "seed: no free port"; return 0; fi
+  mport="$FREE_PORT"
+  if ! free_port; then broken "seed: no free port"; return 0; fi
+  sport="$FREE_PORT"
+  log "seed: private MariaDB via mariadb.sh (MDB_DIR=$mdb, port $mport)"
+  if ! env MDB_DIR="$mdb" MDB_PORT="$mport" bash "$copy/mariadb.sh" start >"$dir/mariadb.log" 2>&1; then
+    [ -f "$mdb/started.pid" ] && STARTED+=("$(cat "$mdb/started.pid")")
+    cat "$dir/mariadb.log" >&2
+    broken "seed: mariadb.sh start failed (see ${dir#"$ROOT"/}/mariadb.log)"
+    return 0
+  fi
+  dpid="$(cat "$mdb/started.pid")"; STARTED+=("$dpid")
+  log "seed: start.sh (npm ci, node server.js on 127.0.0.1:$sport)"
+  if ! env PORT="$sport" HOST=127.0.0.1 DB_HOST=127.0.0.1 DB_PORT="$mport" \
+    bash "$copy/start.sh" >"$dir/start.log" 2>&1; then
+    [ -f "$copy/run/server.pid" ] && STARTED+=("$(cat "$copy/run/server.pid")")
+    cat "$dir/start.log" >&2
+    broken "seed: start.sh failed (see ${dir#"$ROOT"/}/start.log)"
+    stop_seed "$copy" "$mdb" "$dir" "$dpid" ""
+    return 0
+  fi
+  spid="$(cat "$copy/run/server.pid")"; STARTED+=("$spid")
+  base="http://127.0.0.1:$sport"
+
+  for ((i = 0; i < 10; i++)); do curl -s -o /dev/null --max-time 5 "$base/profile" || true; done
+  sleep 1
+  R[seed.idle_rss]="$(status_mb "$spid" VmRSS)"
+  R[seed.healthz.note]="n/a (no /healthz)"
+  user="hs$(rand_hex 4)"
+  if [[ "$(register_user "$base" /register "$user")" == 2?? ]] \
+    && hash="$(login_time_ms "$base" /login "$user@example.com" "$BENCH_PASSWORD")"; then
+    R[seed.hash_ms]="$hash"
+    log "seed: sequential login median ${hash} ms"
+  else
+    R[seed.hash.note]="failed"
+  fi
+
+  run_seed_bench seed "$base" "$dir" "$spid" "$dpid"
+  R[seed.hwm]="$(status_mb "$spid" VmHWM)"
+  R[seed.db_hwm]="$(status_mb "$dpid" VmHWM)"
+  stop_seed "$copy" "$mdb" "$dir" "$dpid" "$spid"
+}
+
+stop_seed() {  # copy mdb dir dpid spid
+  local copy="$1" mdb="$2" dir="$3" dpid="$4" spid="$5"
+  log "seed: stopping (stop.sh, mariadb.sh stop)"
+  bash "$copy/stop.sh" >>"$dir/stop.log" 2>&1 || true
+  env MDB_DIR="$mdb" bash "$copy/mariadb.sh" stop >>"$dir/stop.log" 2>&1 || true
+  [ -z "$spid" ] || { stop_pid "$spid"; forget_pid "$spid"; }
+  [ -z "$dpid" ] || { stop_pid "$dpid" 60; forget_pid "$dpid"; }
+  cp "$copy/run/server.log" "$dir/server.log" 2>/dev/null || true
+  cp "$mdb/error.log" "$dir/mariadb-error.log" 2>/dev/null || true
+}
+
+# --- our MariaDB -------------------------------------------------------------------
+start_our_mariadb() {
+  local m="$TMP/ours-mdb" port pw i client
+  [ -z "$OUR_DB_PID" ] || return 0
+  mkdir -p "$m"
+  client="$(command -v mariadb || command -v mysql || true)"
+  if [ -z "$client" ] || ! command -v mariadbd >/dev/null || ! command -v mariadb-install-db >/dev/null; then
+    broken "mysql: mariadbd / mariadb-install-db / mariadb client not found (apt-get install mariadb-server)"; return 1
+  fi
+  free_port || { broken "mysql: no free port"; return 1; }
+  port="$FREE_PORT"
+  log "mysql: private MariaDB for our server (datadir $m/data, 127.0.0.1:$port)"
+  if ! mariadb-install-db --no-defaults --auth-root-authentication-method=normal --datadir="$m/data" \
+    --user=root --skip-test-db >"$m/install.log" 2>&1; then
+    cat "$m/install.log" >&2; broken "mysql: mariadb-install-db failed"; return 1
+  fi
+  OUR_DB_SOCK="$m/mysqld.sock"
+  mariadbd --no-defaults --user=root --datadir="$m/data" --socket="$OUR_DB_SOCK" --port="$port" \
+    --bind-address=127.0.0.1 --skip-name-resolve --innodb-buffer-pool-size=256M \
+    --innodb-log-file-size=128M --max-connections=500 \
+    --pid-file="$m/mariadbd.pid" --log-error="$m/error.log" >"$m/stdout.log" 2>&1 </dev/null &
+  OUR_DB_PID=$!
+  STARTED+=("$OUR_DB_PID")
+  for ((i = 0; i < 120; i++)); do
+    "$client" --no-defaults -uroot --socket="$OUR_DB_SOCK" -e 'SELECT 1' >/dev/null 2>&1 && break
+    alive "$OUR_DB_PID" || break
+    sleep 0.5
+  done
+  if ! "$client" --no-defaults -uroot --socket="$OUR_DB_SOCK" -e 'SELECT 1' >/dev/null 2>&1; then
+    tail -n 20 "$m/error.log" >&2 || true
+    broken "mysql: mariadbd did not come up"; return 1
+  fi
+  pw="$(rand_hex 12)"
+  "$client" --no-defaults -uroot --socket="$OUR_DB_SOCK" <<SQL || { broken "mysql: creating database/user failed"; return 1; }
+CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
+CREATE USER 'ikigai_bench'@'127.0.0.1' IDENTIFIED BY '$pw';
+CREATE USER 'ikigai_bench'@'localhost' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON ikigai_bench.* TO 'ikigai_bench'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON ikigai_bench.* TO 'ikigai_bench'@'localhost';
+FLUSH PRIVILEGES;
+SQL
+  OUR_DB_URL="mysql://ikigai_bench:$pw@127.0.0.1:$port/ikigai_bench"
+  log "mysql: ready, pid $OUR_DB_PID, mysql://ikigai_bench:***@127.0.0.1:$port/ikigai_bench"
+}
+
+stop_our_mariadb() {
+  [ -n "$OUR_DB_PID" ] || return 0
+  log "mysql: stopping our MariaDB (pid $OUR_DB_PID)"
+  stop_pid "$OUR_DB_PID" 60
+  forget_pid "$OUR_DB_PID"
+  cp "$TMP/ours-mdb/error.log" "$OUT/ours-mysql/mariadb-error.log" 2>/dev/null || true
+  OUR_DB_PID=""
+}
+
+# --- our server ----------------------------------------------------------------------
+run_ours() {  # sqlite|mysql
+  local sys="$1" dir="$OUT/ours-$1" data="$TMP/ours-$1" url pid port="" i code base user hash dbpid=""
+  local item
+  mkdir -p "$dir" "$data"
+  R[$sys.ran]=1
+  if [ ! -x "$IKIGAI_BIN" ]; then
+    broken "$sys: $IKIGAI_BIN not found or not executable (build it: cmake --build --preset release --target ikigai)"
+    R[$sys.server.note]="no binary"; return 0
+  fi
+  case "$sys" in
+    sqlite) url="sqlite://$data/ikigai.db" ;;
+    mysql)
+      start_our_mariadb || { R[$sys.server.note]="no MariaDB"; return 0; }
+      url="$OUR_DB_URL"; dbpid="$OUR_DB_PID" ;;
+  esac
+
+  log "$sys: starting $IKIGAI_BIN serve (log ${dir#"$ROOT"/}/server.log)"
+  IKIGAI_RATE_LIMITS=off "$IKIGAI_BIN" serve --listen 127.0.0.1:0 --data-dir "$data" --database-url "$url" \
+    >"$dir/server.stdout" 2>"$dir/server.log" </dev/null &
+  pid=$!
+  STARTED+=("$pid")
+  for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
+    port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$dir/server.stdout" | head -n1)"
+    [ -z "$port" ] || break
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    if alive "$pid"; then
+      broken "$sys: no 'listening on 127.0.0.1:PORT' line on stdout within ${STARTUP_TIMEOUT}s (is stdout flushed?)"
+    else
+      wait "$pid" 2>/dev/null && code=0 || code=$?
+      broken "$sys: server exited (status $code) before listening"
+    fi
+    tail -n 20 "$dir/server.log" >&2 || true
+    R[$sys.server.note]="did not start"
+    stop_pid "$pid"; forget_pid "$pid"; return 0
+  fi
+  base="http://127.0.0.1:$port"
+  log "$sys: listening on port $port (pid $pid)"
+
+  # idle memory after start-up and a few requests
+  code="$(curl -s -o "$dir/healthz.json" -w '%{http_code}' --max-time 10 "$base/healthz" || echo 000)"
+  for ((i = 0; i < 20; i++)); do curl -s -o /dev/null --max-time 5 "$base/healthz" || true; done
+  sleep 1
+  R[$sys.idle_rss]="$(status_mb "$pid" VmRSS)"
+
+  if [ "$code" = 200 ]; then
+    log "$sys: wrk GET /healthz -t$HEALTHZ_THREADS -c$HEALTHZ_CONNS -d$DURATION"
+    SCENARIO=healthz wrk -t"$HEALTHZ_THREADS" -c"$HEALTHZ_CONNS" -d"$DURATION" --timeout 10s --latency \
+      -s "$ROOT/bench/healthz.lua" "$base/healthz" >"$dir/healthz.txt" 2>&1 || warn "$sys: wrk failed"
+    load_result "$sys" healthz "$dir/healthz.txt"
+    R[$sys.hwm_healthz]="$(status_mb "$pid" VmHWM)"
+    sleep 1
+  else
+    warn "$sys: GET /healthz -> HTTP $code"
+    R[$sys.healthz.note]="failed (HTTP $code)"
+  fi
+
+  # the account API: probe, then the seed's scenarios
+  user="hp$(rand_hex 4)"
+  code="$(register_user "$base" "$API_PREFIX/auth/register" "$user")"
+  cp "$TMP/last-register.json" "$dir/probe-register.json" 2>/dev/null || true
+  if [ "$code" = 404 ]; then
+    log "$sys: POST $API_PREFIX/auth/register -> 404: account scenarios not implemented yet"
+    for item in register login authed storm-login storm-read hash; do R[$sys.$item.note]="not implemented yet"; done
+  elif [[ "$code" == 2?? ]] && [ -z "$SEED_DIR" ]; then
+    for item in register login authed storm-login storm-read; do R[$sys.$item.note]="n/a (no seed bench.sh)"; done
+  elif [[ "$code" == 2?? ]]; then
+    if hash="$(login_time_ms "$base$API_PREFIX" /auth/login "$user@example.com" "$BENCH_PASSWORD")"; then
+      R[$sys.hash_ms]="$hash"
+      log "$sys: sequential login median ${hash} ms"
+    else
+      R[$sys.hash.note]="failed"
+    fi
+    run_seed_bench "$sys" "$base$API_PREFIX" "$dir/api" "$pid" "$dbpid" \
+      REGISTER_PATH=/auth/register LOGIN_PATH=/auth/login AUTH_PATH=/me
+  else
+    warn "$sys: POST $API_PREFIX/auth/register -> HTTP $code: $(head -c 300 "$dir/probe-register.json" 2>/dev/null)"
+    for item in register login authed storm-login storm-read hash; do R[$sys.$item.note]="failed (probe: HTTP $code)"; done
+  fi
+
+  R[$sys.hwm]="$(status_mb "$pid" VmHWM)"
+  [ -z "$dbpid" ] || R[$sys.db_hwm]="$(status_mb "$dbpid" VmHWM)"
+  log "$sys: stopping server (pid $pid)"
+  if alive "$pid"; then
+    stop_pid "$pid"
+  else
+    broken "$sys: server died during the run (see ${dir#"$ROOT"/}/server.log)"
+  fi
+  forget_pid "$pid"
+  [ "$sys" != mysql ] || stop_our_mariadb
+}
+
+# --- report --------------------------------------------------------------------------
+fmt_num() {  # number [decimals]: thousands separators
+  awk -v x="$1" -v d="${2:-0}" 'BEGIN {
+    s = sprintf("%." d "f", x); neg = (s ~ /^-/); if (neg) s = substr(s, 2)
+    i = index(s, "."); frac = (i ? substr(s, i) : ""); n = (i ? substr(s, 1, i - 1) : s)
+    out = ""; while (length(n) > 3) { out = "," substr(n, length(n) - 2) out; n = substr(n, 1, length(n) - 3) }
+    printf "%s%s%s%s", (neg ? "-" : ""), n, out, frac }'
+}
+fmt_rps() {
+  if awk -v x="$1" 'BEGIN { exit !(x >= 100) }'; then fmt_num "$1" 0; else fmt_num "$1" 1; fi
+}
+fmt_ms() {
+  if awk -v x="$1" 'BEGIN { exit !(x < 10) }'; then fmt_num "$1" 2
+  elif awk -v x="$1" 'BEGIN { exit !(x < 100) }'; then fmt_num "$1" 1
+  else fmt_num "$1" 0; fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) { r = a / b; printf (r >= 10 ? "×%.0f" : (r >= 1 ? "×%.1f" : "×%.2f")), r } }'; }
+
+have() { [ -n "${R[$1]:-}" ]; }
+
+scn_cell() {  # system item
+  local s="$1" i="$2" errs
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if have "$s.server.note"; then echo "${R[$s.server.note]}"; return; fi
+  if ! have "$s.$i.rps"; then echo "${R[$s.$i.note]:-—}"; return; fi
+  errs=$(( ${R[$s.$i.non2xx]:-0} + ${R[$s.$i.bad_body]:-0} + ${R[$s.$i.connect_err]:-0} \
+    + ${R[$s.$i.read_err]:-0} + ${R[$s.$i.write_err]:-0} + ${R[$s.$i.timeout]:-0} ))
+  printf '%s req/s; p50 %s, p99 %s ms' "$(fmt_rps "${R[$s.$i.rps]}")" \
+    "$(fmt_ms "${R[$s.$i.p50_ms]}")" "$(fmt_ms "${R[$s.$i.p99_ms]}")"
+  [ "$errs" -eq 0 ] || printf ' ⚠ %s non-2xx/errors' "$errs"
+  echo
+}
+scn_ratio() {  # system item: req/s ratio ours/seed and both p99s
+  local s="$1" i="$2"
+  if have "seed.$i.rps" && have "$s.$i.rps"; then
+    printf '%s; p99 %s → %s ms\n' "$(ratio "${R[$s.$i.rps]}" "${R[seed.$i.rps]}")" \
+      "$(fmt_ms "${R[seed.$i.p99_ms]}")" "$(fmt_ms "${R[$s.$i.p99_ms]}")"
+  else
+    echo "—"
+  fi
+}
+val_cell() {  # system key unit [note-key]
+  local s="$1" k="$2" unit="$3" nk="${4:-}"
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if have "$s.$k"; then echo "${R[$s.$k]} $unit"; return; fi
+  if have "$s.server.note"; then echo "${R[$s.server.note]}"; return; fi
+  if [ -n "$nk" ] && have "$s.$nk"; then echo "${R[$s.$nk]}"; return; fi
+  echo "—"
+}
+val_ratio() {  # system key
+  if have "seed.$2" && have "$1.$2"; then ratio "${R[$1.$2]}" "${R[seed.$2]}"; echo; else echo "—"; fi
+}
+
+mark() {  # op a b text: "✓ text" if a op b (numerically), else "✗ text"
+  if awk -v a="$2" -v b="$3" "BEGIN { exit !(a $1 b) }"; then echo "✓ $4"; else echo "✗ $4"; fi
+}
+
+target_line() {  # label then, per backend, a "name result" string
+  local label="$1" out="" p
+  shift
+  for p in "$@"; do out+="${out:+ · }$p"; done
+  echo "- $label: ${out:-n/a (not run)}"
+}
+
+per_backend() {  # fn: calls fn sys for each of ours that ran, prints "Name result"
+  local fn="$1" s name
+  for s in sqlite mysql; do
+    have "$s.ran" || continue
+    case "$s" in sqlite) name=SQLite ;; mysql) name=MariaDB ;; esac
+    echo "$name $("$fn" "$s")"
+  done
+}
+
+t_authed_ratio() {  # sys min-ratio
+  local s="$1" min="$2" r
+  if have "seed.authed.rps" && have "$s.authed.rps"; then
+    r="$(awk -v a="${R[$s.authed.rps]}" -v b="${R[seed.authed.rps]}" 'BEGIN { printf "%.1f", a / b }')"
+    mark '>=' "$r" "$min" "×$r ($(fmt_rps "${R[$s.authed.rps]}") vs $(fmt_rps "${R[seed.authed.rps]}") req/s)"
+  else
+    echo "n/a"
+  fi
+}
+t_storm() {
+  local v="${R[$1.storm-read.p99_ms]:-}"
+  if [ -z "$v" ]; then echo "n/a"; else mark '<' "$v" 10 "p99 $(fmt_ms "$v") ms"; fi
+}
+t_logins() {
+  local rps="${R[$1.login.rps]:-}" h="${R[$1.hash_ms]:-}" need
+  if [ -z "$rps" ] || [ -z "$h" ]; then echo "n/a"; return; fi
+  need="$(awk -v n="$NPROC" -v h="$h" 'BEGIN { printf "%.1f", 0.9 * n * 1000 / h }')"
+  mark '>=' "$rps" "$need" "$(fmt_rps "$rps") logins/s vs $need/s needed (hash ≈ $h ms)"
+}
+t_value() {  # key op limit unit-text
+  local v="${R[$1]:-}"
+  if [ -z "$v" ]; then echo "n/a"; else mark "$2" "$v" "$3" "$4"; fi
+}
+t_hwm() { t_value "$1.hwm" '<' 64 "${R[$1.hwm]:-} MB"; }
+t_idle() { t_value "$1.idle_rss" '<' 32 "${R[$1.idle_rss]:-} MB"; }
+t_healthz() { t_value "$1.healthz.rps" '>=' 80000 "$(fmt_rps "${R[$1.healthz.rps]:-0}") req/s"; }
+
+report() {
+  local rev label item
+  local -a lines=()
+  rev="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || rev+=" (+ uncommitted changes in src/)"
+  row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
+  {
+    echo "## Ikigai benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "Machine: $NPROC cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), server, database and wrk share them." \
+      "DURATION=$DURATION, CONNS=$CONNS (seed harness), /healthz: wrk -t$HEALTHZ_THREADS -c$HEALTHZ_CONNS. Ours: $IKIGAI_BIN at $rev;" \
+      "ours on MariaDB uses its own MariaDB (fresh temp datadir, same flags as the seed's mariadb.sh). Raw output: bench-results/$TS/."
+    echo
+    row "scenario" "seed (Express + MariaDB)" "ours, SQLite" "ours, MariaDB" "SQLite ÷ seed" "MariaDB ÷ seed"
+    row "---" "---" "---" "---" "---" "---"
+    for item in healthz register login authed storm-login storm-read; do
+      case "$item" in
+        healthz) label="GET /healthz (c$HEALTHZ_CONNS)" ;;
+        authed) label="authed read (c$CONNS)" ;;
+        storm-login) label="login storm: logins (c$CONNS)" ;;
+        storm-read) label="login storm: authed reads (c$CONNS)" ;;
+        *) label="$item (c$CONNS)" ;;
+      esac
+      row "$label" "$(scn_cell seed "$item")" "$(scn_cell sqlite "$item")" "$(scn_cell mysql "$item")" \
+        "$(scn_ratio sqlite "$item")" "$(scn_ratio mysql "$item")"
+    done
+    row "login, sequential ($HASH_LOGINS × 1 conn, median ≈ hash time)" "$(val_cell seed hash_ms ms hash.note)" \
+      "$(val_cell sqlite hash_ms ms hash.note)" "$(val_cell mysql hash_ms ms hash.note)" "$(val_ratio sqlite hash_ms)" "$(val_ratio mysql hash_ms)"
+    row "server idle RSS (after start + a few requests)" "$(val_cell seed idle_rss MB)" "$(val_cell sqlite idle_rss MB)" \
+      "$(val_cell mysql idle_rss MB)" "$(val_ratio sqlite idle_rss)" "$(val_ratio mysql idle_rss)"
+    row "server VmHWM after /healthz load" "—" "$(val_cell sqlite hwm_healthz MB healthz.note)" "$(val_cell mysql hwm_healthz MB healthz.note)" "—" "—"
+    row "server VmHWM, peak of the whole run" "$(val_cell seed hwm MB)" "$(val_cell sqlite hwm MB)" \
+      "$(val_cell mysql hwm MB)" "$(val_ratio sqlite hwm)" "$(val_ratio mysql hwm)"
+    row "MariaDB VmHWM" "$(val_cell seed db_hwm MB)" "n/a" "$(val_cell mysql db_hwm MB)" "—" "$(val_ratio mysql db_hwm)"
+    echo
+    echo "Cells: req/s; p50 and p99 latency of completed requests (wrk). Ratios: req/s ours ÷ seed, then p99 seed → ours."
+    echo "⚠ = non-2xx responses, socket errors/timeouts or logins without a token (see the raw outputs)."
+    echo
+    echo "Targets (informational; $NPROC cores):"
+    echo
+    mapfile -t lines < <(per_backend t_healthz)
+    target_line "GET /healthz ≥ 80,000 req/s" "${lines[@]}"
+    mapfile -t lines < <(per_backend t_idle)
+    target_line "idle RSS < 32 MB" "${lines[@]}"
+    mapfile -t lines < <(per_backend t_hwm)
+    target_line "server VmHWM under load < 64 MB" "${lines[@]}"
+    if have sqlite.ran; then target_line "authed read ≥ 15× seed on SQLite" "$(t_authed_ratio sqlite 15)"; fi
+    if have mysql.ran; then target_line "authed read ≥ 8× seed on MariaDB" "$(t_authed_ratio mysql 8)"; fi
+    mapfile -t lines < <(per_backend t_storm)
+    target_line "login storm: authed-read p99 < 10 ms" "${lines[@]}"
+    mapfile -t lines < <(per_backend t_logins)
+    target_line "logins/s ≥ 90% × $NPROC cores ÷ hash time" "${lines[@]}"
+    if [ "${#PROBLEMS[@]}" -gt 0 ]; then
+      echo
+      echo "Problems (the run is incomplete):"
+      echo
+      printf -- '- %s\n' "${PROBLEMS[@]}"
+    fi
+  } | tee "$OUT/summary.md"
+}
+
+# --- main ------------------------------------------------------------------------------
+main() {
+  local tool b
+  for tool in wrk curl awk; do command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required" >&2; exit 1; }; done
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  mkdir -p "$OUT"
+  TMP="$(mktemp -d /tmp/ikigai-bench.XXXXXX)"
+  log "raw output in bench-results/$TS, temp dir $TMP"
+
+  if [ -f "$SEED_DIR/bench.sh" ]; then
+    SEED_DIR="$(cd "$SEED_DIR" && pwd)"
+  else
+    broken "seed: $SEED_DIR/bench.sh not found (set SEED_DIR); the seed and the account scenarios cannot run"
+    SEED_DIR=""
+  fi
+  if [ "$BENCH_SKIP_SEED" = 1 ]; then
+    log "seed: skipped (BENCH_SKIP_SEED=1)"
+  elif [ -z "$SEED_DIR" ]; then
+    :
+  elif ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    broken "seed: node/npm not found"
+  else
+    run_seed
+  fi
+
+  for b in $BENCH_BACKENDS; do
+    case "$b" in
+      sqlite) run_ours sqlite ;;
+      mysql | mariadb) run_ours mysql ;;
+      *) broken "unknown back end '$b' in BENCH_BACKENDS (sqlite, mysql)" ;;
+    esac
+  done
+
+  echo >&2
+  report
+  [ "$BROKEN" = 0 ] || { log "something was broken (see the ERROR lines above); exit 1"; exit 1; }
+}
+
+main "$@"

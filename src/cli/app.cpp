@@ -1,0 +1,221 @@
+// Subcommands and the assembly of the running server.
+#include "cli/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "cli/logging.hpp"
+#include "config/config.hpp"
+#include "core/random.hpp"
+#include "http/operations.hpp"
+#include "http/server.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+
+#ifndef IKIGAI_VERSION
+#define IKIGAI_VERSION "0.0.0"
+#endif
+
+namespace ikigai::cli {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Flags given on the command line win over environment variables; both feed config::FromValues.
+class SettingOptions {
+ public:
+  void AddTo(CLI::App& app) {
+    for (const auto& s : config::Settings()) {
+      std::string help = std::string(s.help) + " [env " + s.env + "]";
+      if (s.default_value != nullptr && *s.default_value != '\0') help += " (default " + std::string(s.default_value) + ")";
+      options_.emplace_back(s.env, app.add_option(s.flag, flag_values_[s.env], help));
+    }
+  }
+  [[nodiscard]] std::map<std::string, std::string> Values() const {
+    std::map<std::string, std::string> values;
+    for (const auto& [env, option] : options_) {
+      if (option->count() > 0) {
+        values[env] = flag_values_.at(env);
+      } else if (const char* v = std::getenv(env.c_str()); v != nullptr) {
+        values[env] = v;
+      }
+    }
+    return values;
+  }
+
+ private:
+  std::map<std::string, std::string> flag_values_;
+  std::vector<std::pair<std::string, CLI::Option*>> options_;
+};
+
+std::optional<config::Config> LoadConfig(const SettingOptions& options) {
+  auto cfg = config::FromValues(options.Values());
+  if (!cfg) {
+    std::cerr << "ikigai: configuration error: " << cfg.error().detail << "\n";
+    return std::nullopt;
+  }
+  return *cfg;
+}
+
+// Development only: a random JWT secret made once and kept in the data folder (mode 0600).
+bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
+  if (!cfg.jwt_secrets.empty()) return true;
+  const std::filesystem::path file = std::filesystem::path(cfg.data_dir) / "jwt_secret";
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (std::ifstream in(file); in) {
+    std::string secret;
+    std::getline(in, secret);
+    if (secret.size() >= 32) {
+      cfg.jwt_secrets.push_back(secret);
+      spdlog::warn("IKIGAI_JWT_SECRET is not set: using the development secret in {}", file.string());
+      return true;
+    }
+  }
+  const std::string secret = core::RandomToken(random, 48);
+  const std::string tmp = file.string() + ".tmp";
+  const mode_t old_mask = umask(077);
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << secret << "\n";
+    if (!out.flush()) {
+      umask(old_mask);
+      spdlog::error("cannot write the development JWT secret to {}", tmp);
+      return false;
+    }
+  }
+  umask(old_mask);
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    spdlog::error("cannot create {}: {}", file.string(), ec.message());
+    return false;
+  }
+  cfg.jwt_secrets.push_back(secret);
+  spdlog::warn("IKIGAI_JWT_SECRET is not set: generated a development secret in {} (never do this in production)",
+               file.string());
+  return true;
+}
+
+std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::size_t pool_size) {
+  auto url = store::ParseDatabaseUrl(cfg.database_url);
+  if (!url) {
+    std::cerr << "ikigai: configuration error: " << url.error().detail << "\n";
+    return nullptr;
+  }
+  if (url->dialect == store::Dialect::kSqlite && url->path != ":memory:") {
+    std::error_code ec;
+    const auto parent = std::filesystem::path(url->path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  }
+  store::DatabaseOptions options;
+  options.pool_size = pool_size;
+  options.sqlite_synchronous = cfg.sqlite_synchronous;
+  return std::make_unique<store::Database>(*url, options);
+}
+
+int RunMigrate(const config::Config& cfg) {
+  auto db = OpenDatabase(cfg, 1);
+  if (!db) return kExitUsage;
+  core::SystemClock clock;
+  auto report = store::Migrate(*db, clock);
+  if (!report) {
+    std::cerr << "ikigai: migration failed: "
+              << (report.error().detail.empty() ? "database error (see log)" : report.error().detail) << "\n";
+    return kExitFailure;
+  }
+  std::cout << "database " << db->Url().Redacted() << " at schema version " << report->to_version;
+  if (report->applied.empty()) {
+    std::cout << " (up to date)\n";
+  } else {
+    std::cout << " (applied";
+    for (const auto& m : report->applied) std::cout << " " << m;
+    std::cout << ")\n";
+  }
+  return 0;
+}
+
+int RunServe(config::Config cfg) {
+  core::SystemClock clock;
+  core::SodiumRandom random;
+  if (!EnsureDevelopmentSecret(cfg, random)) return kExitFailure;
+  auto db = OpenDatabase(cfg, cfg.db_pool_size + cfg.hash_threads);
+  if (!db) return kExitUsage;
+  if (cfg.env == config::Environment::kDevelopment && cfg.cors_origins.empty()) {
+    spdlog::info("CORS: no origins allowed (set IKIGAI_CORS_ORIGINS for a browser frontend)");
+  }
+  auto migrated = store::Migrate(*db, clock);
+  if (!migrated) {
+    spdlog::error("cannot prepare the database {}: {}", db->Url().Redacted(),
+                  migrated.error().detail.empty() ? "database error" : migrated.error().detail);
+    return kExitFailure;
+  }
+  spdlog::info("database {} at schema version {}", db->Url().Redacted(), migrated->to_version);
+
+  http::Router router;
+  http::Server server(cfg, router, clock, random);
+  http::RegisterOperationRoutes(router, server, *db);
+  std::uint16_t port = 0;
+  try {
+    port = server.Open();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot listen on {}:{}: {}", cfg.listen.host, cfg.listen.port, e.what());
+    return kExitFailure;
+  }
+  spdlog::info("ikigai {} serving on http://{}:{} ({} I/O threads, {} workers, {} hash threads)", IKIGAI_VERSION,
+               cfg.listen.host, port, cfg.io_threads, cfg.workers, cfg.hash_threads);
+  // The one line on stdout: launchers (tests, scripts) wait for it and read the port from it.
+  std::printf("listening on %s:%u\n", cfg.listen.host.c_str(), static_cast<unsigned>(port));
+  std::fflush(stdout);
+  server.Run(std::chrono::seconds(10), [] {});
+  db->Close();
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  if (sodium_init() < 0) {
+    std::cerr << "ikigai: libsodium failed to initialise\n";
+    return kExitFailure;
+  }
+  CLI::App app{"Ikigai backend: accounts, tasks, the ikigai map, notifications and feedback."};
+  app.require_subcommand(1);
+  SettingOptions serve_settings;
+  SettingOptions migrate_settings;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API (migrates the database first)");
+  serve_settings.AddTo(*serve);
+  CLI::App* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+  migrate_settings.AddTo(*migrate);
+  app.add_subcommand("version", "Print the version");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+
+  if (app.got_subcommand("version")) {
+    std::cout << "ikigai " << IKIGAI_VERSION << "\n";
+    return 0;
+  }
+  const SettingOptions& settings = app.got_subcommand("serve") ? serve_settings : migrate_settings;
+  auto cfg = LoadConfig(settings);
+  if (!cfg) return kExitUsage;
+  SetUpLogging(cfg->log_format, cfg->log_level);
+  if (app.got_subcommand("migrate")) return RunMigrate(*cfg);
+  return RunServe(*cfg);
+}
+
+}  // namespace ikigai::cli

@@ -1,0 +1,131 @@
+// JSON body parsing with a depth limit (nlohmann's SAX interface) and strict member reading.
+#include "http/json_body.hpp"
+
+namespace ikigai::http {
+namespace {
+
+// Validates syntax and depth without building anything; stops at the first problem.
+class DepthChecker final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  bool too_deep = false;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return Enter(); }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return Leave(); }
+  bool start_array(std::size_t) override { return Enter(); }
+  bool end_array() override { return Leave(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool Enter() {
+    if (++depth_ > kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
+  bool Leave() {
+    --depth_;
+    return true;
+  }
+  int depth_ = 0;
+};
+
+}  // namespace
+
+core::Result<nlohmann::json> ParseJsonObject(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  DepthChecker checker;
+  const bool ok = nlohmann::json::sax_parse(body, &checker, nlohmann::json::input_format_t::json, false);
+  if (!ok) {
+    return core::Fail(core::ErrorCode::kMalformedJson,
+                      checker.too_deep ? "The request body is nested too deeply (at most 32 levels)."
+                                       : "The request body is not valid JSON.");
+  }
+  nlohmann::json value = nlohmann::json::parse(body, nullptr, false);
+  if (value.is_discarded()) return core::Fail(core::ErrorCode::kMalformedJson);
+  if (!value.is_object()) return core::FailField("body", "must be a JSON object");
+  return value;
+}
+
+const nlohmann::json* FieldReader::Member(const std::string& name, bool required) {
+  read_.insert(name);
+  auto it = object_.find(name);
+  if (it == object_.end()) {
+    if (required) AddError(name, "is required");
+    return nullptr;
+  }
+  return &*it;
+}
+
+bool FieldReader::Has(const std::string& name) { return object_.contains(name); }
+
+std::optional<std::string> FieldReader::String(const std::string& name, bool required) {
+  const auto* v = Member(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) {
+    AddError(name, "must be a string");
+    return std::nullopt;
+  }
+  return v->get<std::string>();
+}
+
+std::optional<std::int64_t> FieldReader::Integer(const std::string& name, bool required) {
+  const auto* v = Member(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_number_integer()) {
+    AddError(name, "must be an integer");
+    return std::nullopt;
+  }
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    AddError(name, "is out of range");
+    return std::nullopt;
+  }
+  return v->get<std::int64_t>();
+}
+
+std::optional<bool> FieldReader::Boolean(const std::string& name, bool required) {
+  const auto* v = Member(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_boolean()) {
+    AddError(name, "must be true or false");
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+std::optional<nlohmann::json> FieldReader::Raw(const std::string& name, bool required) {
+  const auto* v = Member(name, required);
+  if (v == nullptr) return std::nullopt;
+  return *v;
+}
+
+bool FieldReader::IsNull(const std::string& name) {
+  auto it = object_.find(name);
+  if (it == object_.end() || !it->is_null()) return false;
+  read_.insert(name);
+  return true;
+}
+
+void FieldReader::AddError(const std::string& field, const std::string& message) {
+  errors_.emplace(field, message);  // the first problem of a field is the one reported
+}
+
+core::Result<void> FieldReader::Finish() {
+  for (auto it = object_.begin(); it != object_.end(); ++it) {
+    if (!read_.contains(it.key())) AddError(it.key(), "is not allowed");
+  }
+  if (errors_.empty()) return {};
+  core::Error e{core::ErrorCode::kValidation, {}, errors_, std::nullopt};
+  return core::Fail(std::move(e));
+}
+
+}  // namespace ikigai::http

@@ -1,0 +1,111 @@
+// Renders metrics in the Prometheus text format (version 0.0.4).
+#include "http/metrics.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace ikigai::http {
+namespace {
+
+std::string Label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void RouteSeries(std::string& out, const std::string& method, const std::string& route,
+                 const RouteMetrics& m, std::string& histograms) {
+  for (std::size_t i = 0; i < m.by_status.size(); ++i) {
+    const auto n = m.by_status[i].load(std::memory_order_relaxed);
+    if (n == 0) continue;
+    fmt::format_to(std::back_inserter(out),
+                   "ikigai_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n", method,
+                   Label(route), i + 100, n);
+  }
+  const auto count = m.count.load(std::memory_order_relaxed);
+  if (count == 0) return;
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < RouteMetrics::kBuckets.size(); ++i) {
+    cumulative += m.buckets[i].load(std::memory_order_relaxed);
+    fmt::format_to(std::back_inserter(histograms),
+                   "ikigai_http_request_duration_seconds_bucket{{method=\"{}\",route=\"{}\",le=\"{}\"}} {}\n",
+                   method, Label(route), RouteMetrics::kBuckets[i], cumulative);
+  }
+  cumulative += m.buckets.back().load(std::memory_order_relaxed);
+  fmt::format_to(std::back_inserter(histograms),
+                 "ikigai_http_request_duration_seconds_bucket{{method=\"{}\",route=\"{}\",le=\"+Inf\"}} {}\n"
+                 "ikigai_http_request_duration_seconds_sum{{method=\"{}\",route=\"{}\"}} {:.6f}\n"
+                 "ikigai_http_request_duration_seconds_count{{method=\"{}\",route=\"{}\"}} {}\n",
+                 method, Label(route), cumulative, method, Label(route),
+                 static_cast<double>(m.sum_micros.load(std::memory_order_relaxed)) / 1e6, method,
+                 Label(route), count);
+}
+
+long ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+}  // namespace
+
+std::string RenderMetrics(Server& server, const store::Database& db) {
+  std::string out;
+  std::string histograms;
+  out += "# HELP ikigai_http_requests_total HTTP requests by method, route template and status.\n"
+         "# TYPE ikigai_http_requests_total counter\n";
+  for (const auto& r : server.GetRouter().Routes()) RouteSeries(out, r->method, r->path, *r->metrics, histograms);
+  RouteSeries(out, "any", "unmatched", server.Unmatched(), histograms);
+  out += "# HELP ikigai_http_request_duration_seconds Time from parsed request to response.\n"
+         "# TYPE ikigai_http_request_duration_seconds histogram\n";
+  out += histograms;
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP ikigai_http_requests_in_flight Requests received and not yet answered.\n"
+                 "# TYPE ikigai_http_requests_in_flight gauge\n"
+                 "ikigai_http_requests_in_flight {}\n",
+                 server.InFlight());
+  out += "# HELP ikigai_worker_queue_depth Tasks waiting in a worker pool.\n"
+         "# TYPE ikigai_worker_queue_depth gauge\n";
+  std::string busy = "# HELP ikigai_worker_busy Threads of a worker pool running a task.\n"
+                     "# TYPE ikigai_worker_busy gauge\n";
+  std::string threads = "# HELP ikigai_worker_threads Threads of a worker pool.\n"
+                        "# TYPE ikigai_worker_threads gauge\n";
+  std::string rejected = "# HELP ikigai_worker_rejected_total Tasks refused because the queue was full (503).\n"
+                         "# TYPE ikigai_worker_rejected_total counter\n";
+  for (WorkerPool* pool : {&server.Workers(), &server.Hashers()}) {
+    fmt::format_to(std::back_inserter(out), "ikigai_worker_queue_depth{{pool=\"{}\"}} {}\n", pool->Name(), pool->Depth());
+    fmt::format_to(std::back_inserter(busy), "ikigai_worker_busy{{pool=\"{}\"}} {}\n", pool->Name(), pool->Busy());
+    fmt::format_to(std::back_inserter(threads), "ikigai_worker_threads{{pool=\"{}\"}} {}\n", pool->Name(), pool->Threads());
+    fmt::format_to(std::back_inserter(rejected), "ikigai_worker_rejected_total{{pool=\"{}\"}} {}\n", pool->Name(), pool->Rejected());
+  }
+  out += busy + threads + rejected;
+  const auto stats = db.Stats();
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP ikigai_db_pool_connections Database connections of the pool.\n"
+                 "# TYPE ikigai_db_pool_connections gauge\n"
+                 "ikigai_db_pool_connections{{state=\"in_use\"}} {}\n"
+                 "ikigai_db_pool_connections{{state=\"size\"}} {}\n"
+                 "# HELP ikigai_db_connects_total Database connections opened (including reconnects).\n"
+                 "# TYPE ikigai_db_connects_total counter\n"
+                 "ikigai_db_connects_total {}\n"
+                 "# HELP ikigai_db_failures_total Database calls that failed because it was unreachable.\n"
+                 "# TYPE ikigai_db_failures_total counter\n"
+                 "ikigai_db_failures_total {}\n"
+                 "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                 "# TYPE process_resident_memory_bytes gauge\n"
+                 "process_resident_memory_bytes {}\n",
+                 stats.in_use, stats.size, stats.reconnects, stats.failures, ResidentBytes());
+  return out;
+}
+
+}  // namespace ikigai::http

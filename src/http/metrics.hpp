@@ -1,0 +1,14 @@
+// Prometheus text exposition of the server's counters: requests by route and status, latency
+// histograms, in-flight requests, worker pools, and the database pool.
+#pragma once
+
+#include <string>
+
+#include "http/server.hpp"
+#include "store/database.hpp"
+
+namespace ikigai::http {
+
+[[nodiscard]] std::string RenderMetrics(Server& server, const store::Database& db);
+
+}  // namespace ikigai::http

@@ -1,0 +1,62 @@
+// What a handler sees of a request and what it answers: no RESTinio types leak past this file.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace ikigai::http {
+
+// The authenticated caller, set by the auth step for routes that require it.
+struct Principal {
+  std::string user_id;
+  std::string session_id;
+  std::string role;
+};
+
+struct Request {
+  std::string method;       // "GET", ...
+  std::string path;         // without the query
+  std::string route;        // the matched template, e.g. "/api/v1/tasks/{id}"
+  std::map<std::string, std::string> params;  // path parameters by name
+  std::map<std::string, std::string> query;   // first value of each query parameter
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string body;
+  std::string request_id;
+  std::string client_ip;
+  std::string user_agent;
+  std::optional<Principal> principal;
+  std::chrono::steady_clock::time_point started;
+
+  // First header with this lowercase name, or nullopt.
+  [[nodiscard]] std::optional<std::string> Header(std::string_view lower_name) const;
+  [[nodiscard]] std::string Param(const std::string& name) const;
+};
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  Reply& With(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+// A JSON reply; invalid UTF-8 in strings is replaced, never a throw.
+[[nodiscard]] Reply JsonReply(int status, const nlohmann::json& body);
+// 204 No Content.
+[[nodiscard]] Reply NoContent();
+// The problem+json reply for an error (adds Retry-After, WWW-Authenticate where the code wants).
+[[nodiscard]] Reply ErrorReply(const core::Error& error, const Request& request);
+
+}  // namespace ikigai::http

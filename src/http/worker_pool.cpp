@@ -1,0 +1,68 @@
+// Bounded worker pool.
+#include "http/worker_pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace ikigai::http {
+
+WorkerPool::WorkerPool(std::string name, unsigned threads, std::size_t capacity)
+    : name_(std::move(name)), capacity_(capacity) {
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+bool WorkerPool::TrySubmit(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= capacity_) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    queue_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void WorkerPool::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+std::size_t WorkerPool::Depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void WorkerPool::Loop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+      busy_.fetch_add(1, std::memory_order_relaxed);
+    }
+    try {
+      task();
+    } catch (const std::exception& e) {
+      spdlog::error("{} pool: task threw: {}", name_, e.what());
+    } catch (...) {
+      spdlog::error("{} pool: task threw a non-standard exception", name_);
+    }
+    busy_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace ikigai::http

@@ -1,0 +1,49 @@
+// A fixed set of threads with a bounded queue: when the queue is full, TrySubmit says no and the
+// caller answers 503, so load never grows memory without bound.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ikigai::http {
+
+class WorkerPool {
+ public:
+  WorkerPool(std::string name, unsigned threads, std::size_t capacity);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Queues a task; false when the queue is full or the pool is stopping.
+  [[nodiscard]] bool TrySubmit(std::function<void()> task);
+  // Runs what is queued, then joins the threads. Idempotent.
+  void Stop();
+
+  [[nodiscard]] const std::string& Name() const { return name_; }
+  [[nodiscard]] std::size_t Depth() const;
+  [[nodiscard]] std::size_t Busy() const { return busy_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t Threads() const { return threads_.size(); }
+  [[nodiscard]] std::uint64_t Rejected() const { return rejected_.load(std::memory_order_relaxed); }
+
+ private:
+  void Loop();
+
+  std::string name_;
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::atomic<std::size_t> busy_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ikigai::http

@@ -1,0 +1,315 @@
+// Connection pool over SOCI with reconnect-on-failure, transactions, and error classification.
+#include "store/database.hpp"
+
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <charconv>
+
+namespace ikigai::store {
+namespace {
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      int v = 0;
+      std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      out.push_back(static_cast<char>(v));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// SOCI connect strings take name=value pairs; quote values so spaces and quotes survive.
+std::string Quote(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+core::Error Unavailable() {
+  return core::Error{core::ErrorCode::kUnavailable, "The database is unavailable. Try again shortly.",
+                     {}, 2};
+}
+
+}  // namespace
+
+std::string DatabaseUrl::Redacted() const {
+  if (dialect == Dialect::kSqlite) return "sqlite://" + path;
+  return "mysql://" + user + ":***@" + host + ":" + std::to_string(port) + "/" + database;
+}
+
+core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url) {
+  auto bad = [](const std::string& why) {
+    return core::Fail(core::ErrorCode::kValidation, "IKIGAI_DATABASE_URL: " + why);
+  };
+  DatabaseUrl out;
+  if (url.rfind("sqlite://", 0) == 0) {
+    out.dialect = Dialect::kSqlite;
+    out.path = url.substr(9);
+    if (out.path.empty()) return bad("sqlite:// needs a file path");
+    return out;
+  }
+  if (url == "sqlite::memory:") {
+    out.dialect = Dialect::kSqlite;
+    out.path = ":memory:";
+    return out;
+  }
+  std::string rest;
+  if (url.rfind("mysql://", 0) == 0) rest = url.substr(8);
+  else if (url.rfind("mariadb://", 0) == 0) rest = url.substr(10);
+  else return bad("must start with sqlite:// or mysql://");
+  out.dialect = Dialect::kMysql;
+  const auto at = rest.rfind('@');
+  if (at == std::string::npos) return bad("mysql URL needs user:password@host");
+  const std::string userinfo = rest.substr(0, at);
+  std::string hostpart = rest.substr(at + 1);
+  const auto colon = userinfo.find(':');
+  out.user = PercentDecode(userinfo.substr(0, colon));
+  if (colon != std::string::npos) out.password = PercentDecode(userinfo.substr(colon + 1));
+  const auto slash = hostpart.find('/');
+  if (slash == std::string::npos || slash + 1 >= hostpart.size()) return bad("mysql URL needs /database");
+  out.database = hostpart.substr(slash + 1);
+  const auto q = out.database.find('?');
+  if (q != std::string::npos) out.database.resize(q);
+  hostpart.resize(slash);
+  const auto pc = hostpart.rfind(':');
+  if (pc != std::string::npos && hostpart.find(']') == std::string::npos) {
+    unsigned port = 0;
+    const auto ps = hostpart.substr(pc + 1);
+    auto [p, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
+    if (ec != std::errc{} || p != ps.data() + ps.size() || port == 0 || port > 65535) {
+      return bad("bad port");
+    }
+    out.port = static_cast<std::uint16_t>(port);
+    hostpart.resize(pc);
+  }
+  out.host = hostpart;
+  if (out.host.empty() || out.user.empty() || out.database.empty()) return bad("mysql URL needs host, user and database");
+  for (char c : out.database) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return bad("bad database name");
+  }
+  return out;
+}
+
+DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string* constraint) {
+  if (dialect == Dialect::kMysql) {
+    if (const auto* m = dynamic_cast<const soci::mysql_soci_error*>(&e)) {
+      switch (m->err_num_) {
+        case 1062:  // ER_DUP_ENTRY: "Duplicate entry 'x' for key 'name'"
+          if (constraint != nullptr) {
+            const std::string msg = m->what();
+            const auto k = msg.find("for key '");
+            *constraint = k == std::string::npos ? std::string{} : msg.substr(k + 9);
+          }
+          return DbFailure::kDuplicate;
+        case 1040:  // too many connections
+        case 1053:  // server shutdown in progress
+        case 1205:  // lock wait timeout
+        case 1927:  // connection killed
+        case 2002: case 2003: case 2006: case 2013: case 2055:  // CR_* connection errors
+        case 4031:  // disconnected for inactivity
+          return DbFailure::kUnavailable;
+        default:
+          return DbFailure::kOther;
+      }
+    }
+    if (const auto* s = dynamic_cast<const soci::soci_error*>(&e)) {
+      if (s->get_error_category() == soci::soci_error::connection_error) return DbFailure::kUnavailable;
+    }
+    return DbFailure::kOther;
+  }
+  if (const auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+    const int code = s->result() & 0xff;
+    if (code == 19) {  // SQLITE_CONSTRAINT: "UNIQUE constraint failed: table.column"
+      const std::string msg = s->what();
+      if (msg.find("UNIQUE") == std::string::npos) return DbFailure::kOther;
+      if (constraint != nullptr) *constraint = msg.substr(msg.find("UNIQUE"));
+      return DbFailure::kDuplicate;
+    }
+    if (code == 5 || code == 6 || code == 14 || code == 13 || code == 10) return DbFailure::kUnavailable;
+    return DbFailure::kOther;
+  }
+  if (const auto* s = dynamic_cast<const soci::soci_error*>(&e)) {
+    const std::string msg = s->what();
+    if (msg.find("UNIQUE constraint failed") != std::string::npos) {
+      if (constraint != nullptr) *constraint = msg.substr(msg.find("UNIQUE"));
+      return DbFailure::kDuplicate;
+    }
+    if (msg.find("database is locked") != std::string::npos ||
+        msg.find("unable to open database") != std::string::npos) {
+      return DbFailure::kUnavailable;
+    }
+  }
+  return DbFailure::kOther;
+}
+
+struct Database::Slot {
+  std::unique_ptr<soci::session> session;
+  bool in_use = false;
+  std::uint64_t generation = 0;
+};
+
+Database::Database(DatabaseUrl url, DatabaseOptions options)
+    : url_(std::move(url)), options_(std::move(options)) {
+  if (options_.pool_size == 0) options_.pool_size = 1;
+  for (std::size_t i = 0; i < options_.pool_size; ++i) slots_.push_back(std::make_unique<Slot>());
+}
+
+Database::~Database() { Close(); }
+
+std::unique_ptr<soci::session> Database::Open() {
+  auto sql = std::make_unique<soci::session>();
+  if (url_.dialect == Dialect::kSqlite) {
+    sql->open(*soci::factory_sqlite3(), "db=\"" + url_.path + "\" timeout=10");
+    *sql << "PRAGMA journal_mode=WAL";
+    *sql << "PRAGMA foreign_keys=ON";
+    *sql << "PRAGMA busy_timeout=10000";
+    *sql << ("PRAGMA synchronous=" + options_.sqlite_synchronous);
+  } else {
+    sql->open(*soci::factory_mysql(),
+              "host=" + Quote(url_.host) + " port=" + std::to_string(url_.port) + " user=" +
+                  Quote(url_.user) + " password=" + Quote(url_.password) + " db=" +
+                  Quote(url_.database) +
+                  " charset=utf8mb4 connect_timeout=3 read_timeout=30 write_timeout=30");
+    *sql << "SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+    *sql << "SET SESSION time_zone='+00:00'";
+    *sql << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+  }
+  return sql;
+}
+
+Database::Slot* Database::Acquire(core::Error* error) {
+  std::unique_lock lock(mutex_);
+  const bool ok = available_.wait_for(lock, options_.acquire_timeout, [&] {
+    return closed_ || in_use_ < slots_.size();
+  });
+  if (closed_ || !ok) {
+    *error = Unavailable();
+    return nullptr;
+  }
+  Slot* slot = nullptr;
+  // Prefer a slot with a live session, so a small load keeps using warm connections.
+  for (auto& s : slots_) {
+    if (!s->in_use && s->session) {
+      slot = s.get();
+      break;
+    }
+  }
+  if (slot == nullptr) {
+    for (auto& s : slots_) {
+      if (!s->in_use) {
+        slot = s.get();
+        break;
+      }
+    }
+  }
+  slot->in_use = true;
+  ++in_use_;
+  const std::uint64_t generation = generation_;
+  lock.unlock();
+
+  try {
+    // A connection older than the last failure seen may be dead too: ping before use.
+    if (slot->session && slot->generation != generation && !slot->session->is_connected()) {
+      slot->session.reset();
+    }
+    if (!slot->session) {
+      slot->session = Open();
+      reconnects_.fetch_add(1, std::memory_order_relaxed);
+    }
+    slot->generation = generation;
+    return slot;
+  } catch (const std::exception& e) {
+    spdlog::warn("database connection to {} failed: {}", url_.Redacted(), e.what());
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    slot->session.reset();
+    Release(slot, true);
+    *error = Unavailable();
+    return nullptr;
+  }
+}
+
+void Database::Release(Slot* slot, bool broken) {
+  std::lock_guard lock(mutex_);
+  if (broken) {
+    slot->session.reset();
+    ++generation_;
+  }
+  slot->in_use = false;
+  --in_use_;
+  available_.notify_one();
+}
+
+core::Result<void> Database::ExecuteErased(const std::function<bool(Connection&)>& body,
+                                           bool transaction) {
+  core::Error error;
+  Slot* slot = Acquire(&error);
+  if (slot == nullptr) return core::Fail(error);
+  std::unique_lock<std::mutex> writer;
+  if (transaction && url_.dialect == Dialect::kSqlite) writer = std::unique_lock(sqlite_writer_);
+  soci::session& sql = *slot->session;
+  Connection conn(sql, url_.dialect);
+  bool open_tx = false;
+  try {
+    if (transaction) {
+      sql << (url_.dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "START TRANSACTION");
+      open_tx = true;
+    }
+    const bool commit = body(conn);
+    if (transaction) {
+      open_tx = false;
+      sql << (commit ? "COMMIT" : "ROLLBACK");
+    }
+    Release(slot, false);
+    return {};
+  } catch (const std::exception& e) {
+    const DbFailure kind = ClassifyDbError(e, url_.dialect, nullptr);
+    bool broken = kind == DbFailure::kUnavailable && url_.dialect == Dialect::kMysql;
+    if (open_tx) {
+      try {
+        sql << "ROLLBACK";
+      } catch (const std::exception&) {
+        broken = true;
+      }
+    }
+    Release(slot, broken);
+    if (kind == DbFailure::kUnavailable) {
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("database unavailable: {}", e.what());
+      return core::Fail(Unavailable());
+    }
+    // Anything else is a bug or an unexpected state: log the details, tell the client nothing.
+    spdlog::error("database error: {}", e.what());
+    return core::Fail(core::ErrorCode::kInternal);
+  }
+}
+
+Database::PoolStats Database::Stats() const {
+  std::lock_guard lock(mutex_);
+  return PoolStats{slots_.size(), in_use_, reconnects_.load(), failures_.load()};
+}
+
+void Database::Close() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  for (auto& s : slots_) {
+    if (!s->in_use) s->session.reset();
+  }
+  available_.notify_all();
+}
+
+}  // namespace ikigai::store
