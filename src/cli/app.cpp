@@ -16,7 +16,7 @@
 #include "cli/logging.hpp"
 #include "config/config.hpp"
 #include "core/random.hpp"
-#include "http/operations.hpp"
+#include "http/routes.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
@@ -164,7 +164,8 @@ int RunServe(config::Config cfg) {
 
   http::Router router;
   http::Server server(cfg, router, clock, random);
-  http::RegisterOperationRoutes(router, server, *db);
+  http::Services services{*db};
+  http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {
     port = server.Open();

@@ -1,0 +1,17 @@
+// Every route of the API, registered in one place: the server and the OpenAPI test both use it.
+#pragma once
+
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "store/database.hpp"
+
+namespace ikigai::http {
+
+// The collaborators handlers need. Grows with each capability.
+struct Services {
+  store::Database& db;
+};
+
+void RegisterRoutes(Router& router, Server& server, Services& services);
+
+}  // namespace ikigai::http

@@ -1,0 +1,108 @@
+// Configuration defaults, validation messages that name the variable, and parsers.
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ikigai::config {
+namespace {
+
+TEST(ConfigTest, DefaultsMatchTheDesign) {
+  auto c = FromValues({});
+  ASSERT_TRUE(c) << c.error().detail;
+  EXPECT_EQ(c->listen.host, "127.0.0.1");
+  EXPECT_EQ(c->listen.port, 8080);
+  EXPECT_EQ(c->database_url, "sqlite://./data/ikigai.db");
+  EXPECT_EQ(c->max_body_bytes, 65536u);
+  EXPECT_EQ(c->access_ttl, std::chrono::seconds(900));
+  EXPECT_EQ(c->refresh_ttl, std::chrono::hours(24 * 30));
+  EXPECT_EQ(c->argon2_memory_kib, 19456u);
+  EXPECT_EQ(c->argon2_ops, 2u);
+  EXPECT_EQ(c->jwt_issuer, "ikigai");
+  EXPECT_EQ(c->jwt_audience, "ikigai");
+  EXPECT_TRUE(c->rate_limits_enabled);
+  EXPECT_EQ(c->rate_limits.at("login_account").max_events, 10);
+  EXPECT_EQ(c->rate_limits.at("login_account").window, std::chrono::minutes(15));
+  EXPECT_EQ(c->rate_limits.at("register_address").max_events, 20);
+  EXPECT_EQ(c->db_pool_size, c->workers + 2);
+}
+
+TEST(ConfigTest, BadValuesNameTheirVariable) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"IKIGAI_MAX_BODY_BYTES", "abc"},      {"IKIGAI_LISTEN", "nowhere"},
+      {"IKIGAI_ENV", "staging"},             {"IKIGAI_LOG_FORMAT", "xml"},
+      {"IKIGAI_ACCESS_TTL", "-5"},           {"IKIGAI_TRUSTED_PROXIES", "10.0.0.0/99"},
+      {"IKIGAI_RATE_LIMITS", "nonsense=1/1m"}, {"IKIGAI_DATABASE_URL", "postgres://x"},
+      {"IKIGAI_JWT_SECRET", "short"},        {"IKIGAI_ARGON2_OPS", "0"},
+      {"IKIGAI_REQUIRE_VERIFIED_EMAIL", "maybe"}, {"IKIGAI_CORS_ORIGINS", "https://a.example/"},
+  };
+  for (const auto& [name, value] : bad) {
+    auto c = FromValues({{name, value}});
+    ASSERT_FALSE(c) << name << "=" << value;
+    EXPECT_NE(c.error().detail.find(name), std::string::npos) << c.error().detail;
+  }
+}
+
+TEST(ConfigTest, ProductionNeedsSecretAndSmtp) {
+  auto c = FromValues({{"IKIGAI_ENV", "production"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("IKIGAI_JWT_SECRET"), std::string::npos);
+  const std::string secret(40, 's');
+  c = FromValues({{"IKIGAI_ENV", "production"}, {"IKIGAI_JWT_SECRET", secret}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("IKIGAI_SMTP_URL"), std::string::npos);
+  c = FromValues({{"IKIGAI_ENV", "production"}, {"IKIGAI_JWT_SECRET", secret},
+                  {"IKIGAI_SMTP_URL", "smtp://mail.example.com:587"}});
+  EXPECT_TRUE(c);
+}
+
+TEST(ConfigTest, SecretListRotates) {
+  const std::string a(32, 'a');
+  const std::string b(33, 'b');
+  auto c = FromValues({{"IKIGAI_JWT_SECRET", a + "," + b}});
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->jwt_secrets.size(), 2u);
+  EXPECT_EQ(c->jwt_secrets[0], a);
+}
+
+TEST(ConfigTest, RateLimitOverridesAndOff) {
+  auto c = FromValues({{"IKIGAI_RATE_LIMITS", "login_account=5/1h, register_address=2/30s"}});
+  ASSERT_TRUE(c) << c.error().detail;
+  EXPECT_EQ(c->rate_limits.at("login_account").max_events, 5);
+  EXPECT_EQ(c->rate_limits.at("login_account").window, std::chrono::hours(1));
+  EXPECT_EQ(c->rate_limits.at("register_address").window, std::chrono::seconds(30));
+  EXPECT_EQ(c->rate_limits.at("login_address").max_events, 100);
+  auto off = FromValues({{"IKIGAI_RATE_LIMITS", "off"}});
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->rate_limits_enabled);
+}
+
+TEST(ConfigTest, ParsesListenAddresses) {
+  EXPECT_EQ(ParseListen("0.0.0.0:80")->port, 80);
+  EXPECT_EQ(ParseListen("[::1]:8080")->host, "::1");
+  EXPECT_EQ(ParseListen("localhost:0")->host, "127.0.0.1");
+  EXPECT_FALSE(ParseListen("127.0.0.1"));
+  EXPECT_FALSE(ParseListen("127.0.0.1:70000"));
+  EXPECT_FALSE(ParseListen("example.com:80"));
+}
+
+TEST(ConfigTest, ParsesDurations) {
+  EXPECT_EQ(ParseDuration("90"), std::chrono::seconds(90));
+  EXPECT_EQ(ParseDuration("15m"), std::chrono::minutes(15));
+  EXPECT_EQ(ParseDuration("30d"), std::chrono::hours(720));
+  EXPECT_FALSE(ParseDuration("0"));
+  EXPECT_FALSE(ParseDuration("5w"));
+  EXPECT_FALSE(ParseDuration(""));
+}
+
+TEST(ConfigTest, CidrContains) {
+  auto c = FromValues({{"IKIGAI_TRUSTED_PROXIES", "10.0.0.0/8, ::1"}});
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->trusted_proxies.size(), 2u);
+  EXPECT_TRUE(c->trusted_proxies[0].Contains(*ParseIp("10.1.2.3")));
+  EXPECT_FALSE(c->trusted_proxies[0].Contains(*ParseIp("11.1.2.3")));
+  EXPECT_TRUE(c->trusted_proxies[1].Contains(*ParseIp("::1")));
+  EXPECT_FALSE(c->trusted_proxies[1].Contains(*ParseIp("::2")));
+}
+
+}  // namespace
+}  // namespace ikigai::config

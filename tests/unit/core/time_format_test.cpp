@@ -1,0 +1,47 @@
+// RFC 3339 and HTTP date formatting and parsing.
+#include "core/time_format.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_clock.hpp"
+
+namespace ikigai::core {
+namespace {
+
+TEST(TimeFormatTest, FormatsToTheSecondInUtc) {
+  EXPECT_EQ(FormatRfc3339(FromMillis(support::kSomeMondayMillis + 999)), "2026-11-23T09:00:00Z");
+}
+
+TEST(TimeFormatTest, FormatsHttpDate) {
+  EXPECT_EQ(FormatHttpDate(FromMillis(support::kSomeMondayMillis)), "Mon, 23 Nov 2026 09:00:00 GMT");
+}
+
+TEST(TimeFormatTest, ParsesOffsetsToUtc) {
+  auto z = ParseRfc3339("2026-11-23T09:00:00Z");
+  auto plus = ParseRfc3339("2026-11-23T10:30:00+01:30");
+  auto minus = ParseRfc3339("2026-11-23T04:00:00-05:00");
+  ASSERT_TRUE(z && plus && minus);
+  EXPECT_EQ(ToMillis(*z), support::kSomeMondayMillis);
+  EXPECT_EQ(*plus, *z);
+  EXPECT_EQ(*minus, *z);
+}
+
+TEST(TimeFormatTest, KeepsMillisecondsOfFractions) {
+  auto t = ParseRfc3339("2026-11-23T09:00:00.250Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(ToMillis(*t), support::kSomeMondayMillis + 250);
+}
+
+TEST(TimeFormatTest, RefusesMissingZoneAndImpossibleDates) {
+  EXPECT_FALSE(ParseRfc3339("2026-11-23T09:00:00"));
+  EXPECT_FALSE(ParseRfc3339("2026-02-30T09:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2026-11-23 09:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2026-11-23T24:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2026-11-23T09:00:00+25:00"));
+  EXPECT_FALSE(ParseRfc3339("2026-11-23T09:00:00Zjunk"));
+  EXPECT_FALSE(ParseRfc3339(""));
+  EXPECT_FALSE(ParseRfc3339("tomorrow"));
+}
+
+}  // namespace
+}  // namespace ikigai::core

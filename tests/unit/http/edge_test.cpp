@@ -1,0 +1,86 @@
+// Request ids, client addresses behind proxies, media types, CORS origins, problem bodies.
+#include "http/edge.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "http/problem.hpp"
+
+namespace ikigai::http {
+namespace {
+
+TEST(EdgeTest, RequestIdShape) {
+  EXPECT_TRUE(IsValidRequestId("abc-123"));
+  EXPECT_TRUE(IsValidRequestId("a.b_c:d-e"));
+  EXPECT_FALSE(IsValidRequestId(""));
+  EXPECT_FALSE(IsValidRequestId("bad id!"));
+  EXPECT_FALSE(IsValidRequestId(std::string(129, 'a')));
+  EXPECT_TRUE(IsValidRequestId(std::string(128, 'a')));
+}
+
+TEST(EdgeTest, ClientAddressIgnoresForwardedForFromUntrustedPeers) {
+  EXPECT_EQ(ClientAddress("203.0.113.7", std::string("1.2.3.4"), {}), "203.0.113.7");
+  auto cfg = config::FromValues({{"IKIGAI_TRUSTED_PROXIES", "10.0.0.0/8"}});
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(ClientAddress("203.0.113.7", std::string("1.2.3.4"), cfg->trusted_proxies), "203.0.113.7");
+}
+
+TEST(EdgeTest, ClientAddressTakesRightmostUntrusted) {
+  auto cfg = config::FromValues({{"IKIGAI_TRUSTED_PROXIES", "10.0.0.0/8"}});
+  ASSERT_TRUE(cfg);
+  const auto& t = cfg->trusted_proxies;
+  EXPECT_EQ(ClientAddress("10.0.0.1", std::string("198.51.100.9, 203.0.113.7, 10.0.0.2"), t), "203.0.113.7");
+  EXPECT_EQ(ClientAddress("10.0.0.1", std::string("10.0.0.3"), t), "10.0.0.3");
+  EXPECT_EQ(ClientAddress("10.0.0.1", std::string("garbage, 10.0.0.2"), t), "10.0.0.2");
+  EXPECT_EQ(ClientAddress("::ffff:10.0.0.1", std::string("203.0.113.7"), t), "203.0.113.7");
+  EXPECT_EQ(ClientAddress("10.0.0.1", std::nullopt, t), "10.0.0.1");
+}
+
+TEST(EdgeTest, JsonMediaType) {
+  EXPECT_TRUE(IsJsonMediaType("application/json"));
+  EXPECT_TRUE(IsJsonMediaType("application/json; charset=utf-8"));
+  EXPECT_TRUE(IsJsonMediaType("Application/JSON"));
+  EXPECT_FALSE(IsJsonMediaType("text/plain"));
+  EXPECT_FALSE(IsJsonMediaType("application/jsonp"));
+  EXPECT_FALSE(IsJsonMediaType(""));
+}
+
+TEST(EdgeTest, CorsOriginsAreExact) {
+  const std::vector<std::string> allowed{"https://app.example.com"};
+  EXPECT_EQ(AllowedOrigin(std::string("https://app.example.com"), allowed), "https://app.example.com");
+  EXPECT_FALSE(AllowedOrigin(std::string("https://app.example.com.evil.test"), allowed));
+  EXPECT_FALSE(AllowedOrigin(std::string("http://app.example.com"), allowed));
+  EXPECT_FALSE(AllowedOrigin(std::nullopt, allowed));
+}
+
+TEST(ProblemTest, BodyHasTheContractMembers) {
+  core::Error e{core::ErrorCode::kValidation, {}, {{"email", "must be a valid email address"}}, std::nullopt};
+  auto body = nlohmann::json::parse(ProblemBody(e, "req-1"));
+  EXPECT_EQ(body["type"], "urn:ikigai:problem:validation_failed");
+  EXPECT_EQ(body["title"], "Validation failed");
+  EXPECT_EQ(body["status"], 422);
+  EXPECT_EQ(body["code"], "validation_failed");
+  EXPECT_EQ(body["errors"]["email"], "must be a valid email address");
+  EXPECT_EQ(body["request_id"], "req-1");
+  EXPECT_FALSE(body["detail"].get<std::string>().empty());
+}
+
+TEST(ProblemTest, InternalErrorsHideTheirDetail) {
+  core::Error e{core::ErrorCode::kInternal, "SELECT * FROM users failed at /src/x.cpp", {}, std::nullopt};
+  const std::string body = ProblemBody(e, "r");
+  EXPECT_EQ(body.find("SELECT"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(body)["status"], 500);
+}
+
+TEST(ProblemTest, EveryCodeHasAStatus) {
+  EXPECT_EQ(StatusFor(core::ErrorCode::kInvalidToken), 400);
+  EXPECT_EQ(StatusFor(core::ErrorCode::kInvalidCredentials), 401);
+  EXPECT_EQ(StatusFor(core::ErrorCode::kAccountDisabled), 403);
+  EXPECT_EQ(StatusFor(core::ErrorCode::kPreconditionFailed), 412);
+  EXPECT_EQ(StatusFor(core::ErrorCode::kRateLimited), 429);
+  EXPECT_EQ(StatusFor(core::ErrorCode::kUnavailable), 503);
+  EXPECT_STREQ(CodeName(core::ErrorCode::kUnsupportedMediaType), "unsupported_media_type");
+}
+
+}  // namespace
+}  // namespace ikigai::http

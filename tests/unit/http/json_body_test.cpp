@@ -1,0 +1,81 @@
+// JSON body decoding: syntax, depth, shape and unknown fields.
+#include "http/json_body.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ikigai::http {
+namespace {
+
+std::string Nested(int depth) { return "{\"a\":" + std::string(depth, '[') + std::string(depth, ']') + "}"; }
+
+TEST(JsonBodyTest, EmptyBodyIsEmptyObject) {
+  auto v = ParseJsonObject("  ");
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->is_object());
+  EXPECT_TRUE(v->empty());
+}
+
+TEST(JsonBodyTest, MalformedIs400) {
+  auto v = ParseJsonObject("{\"username\":");
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, core::ErrorCode::kMalformedJson);
+}
+
+TEST(JsonBodyTest, DepthLimitIsEnforced) {
+  EXPECT_TRUE(ParseJsonObject(Nested(31)));
+  auto deep = ParseJsonObject(Nested(1000));
+  ASSERT_FALSE(deep);
+  EXPECT_EQ(deep.error().code, core::ErrorCode::kMalformedJson);
+}
+
+TEST(JsonBodyTest, NonObjectIs422OnBody) {
+  for (const char* body : {"[]", "42", "\"text\"", "null"}) {
+    auto v = ParseJsonObject(body);
+    ASSERT_FALSE(v) << body;
+    EXPECT_EQ(v.error().code, core::ErrorCode::kValidation);
+    EXPECT_EQ(v.error().fields.count("body"), 1u);
+  }
+}
+
+TEST(JsonBodyTest, InvalidUtf8IsMalformed) {
+  auto v = ParseJsonObject("{\"a\":\"\xff\"}");
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, core::ErrorCode::kMalformedJson);
+}
+
+TEST(FieldReaderTest, UnknownFieldsAreRefused) {
+  auto v = ParseJsonObject(R"({"username":"alice","role":"admin"})");
+  ASSERT_TRUE(v);
+  FieldReader r(*v);
+  EXPECT_EQ(r.String("username"), "alice");
+  auto done = r.Finish();
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, core::ErrorCode::kValidation);
+  EXPECT_EQ(done.error().fields.at("role"), "is not allowed");
+}
+
+TEST(FieldReaderTest, TypeAndPresenceErrorsAccumulate) {
+  auto v = ParseJsonObject(R"({"title":5,"done":"yes"})");
+  ASSERT_TRUE(v);
+  FieldReader r(*v);
+  EXPECT_FALSE(r.String("title", true));
+  EXPECT_FALSE(r.Boolean("done"));
+  EXPECT_FALSE(r.String("notes", true));
+  auto done = r.Finish();
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().fields.at("title"), "must be a string");
+  EXPECT_EQ(done.error().fields.at("done"), "must be true or false");
+  EXPECT_EQ(done.error().fields.at("notes"), "is required");
+}
+
+TEST(FieldReaderTest, AllReadMeansSuccess) {
+  auto v = ParseJsonObject(R"({"n":3,"due_at":null})");
+  ASSERT_TRUE(v);
+  FieldReader r(*v);
+  EXPECT_EQ(r.Integer("n"), 3);
+  EXPECT_TRUE(r.IsNull("due_at"));
+  EXPECT_TRUE(r.Finish());
+}
+
+}  // namespace
+}  // namespace ikigai::http
