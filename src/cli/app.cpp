@@ -16,6 +16,11 @@
 #include "cli/logging.hpp"
 #include "config/config.hpp"
 #include "core/random.hpp"
+#include "auth/access_tokens.hpp"
+#include "auth/account_service.hpp"
+#include "auth/password_hasher.hpp"
+#include "auth/password_policy.hpp"
+#include "http/account_handlers.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
@@ -162,9 +167,22 @@ int RunServe(config::Config cfg) {
   }
   spdlog::info("database {} at schema version {}", db->Url().Redacted(), migrated->to_version);
 
+  std::unique_ptr<auth::PasswordPolicy> policy;
+  try {
+    policy = std::make_unique<auth::PasswordPolicy>();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitFailure;
+  }
+  auth::PasswordHasher hasher({cfg.argon2_memory_kib, cfg.argon2_ops});
+  auth::AccessTokens tokens({cfg.jwt_secrets, cfg.jwt_issuer, cfg.jwt_audience, cfg.access_ttl}, clock, random);
+  auth::AccountService accounts(*db, cfg, clock, random, hasher, *policy, tokens);
+  http::BearerAuthenticator authenticator(accounts);
+
   http::Router router;
   http::Server server(cfg, router, clock, random);
-  http::Services services{*db};
+  server.SetAuthenticator(&authenticator);
+  http::Services services{*db, accounts};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {

@@ -10,16 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/account_service.hpp"
 #include "core/error.hpp"
+#include "core/request_meta.hpp"
 
 namespace ikigai::http {
 
-// The authenticated caller, set by the auth step for routes that require it.
-struct Principal {
-  std::string user_id;
-  std::string session_id;
-  std::string role;
-};
 
 struct Request {
   std::string method;       // "GET", ...
@@ -32,12 +28,13 @@ struct Request {
   std::string request_id;
   std::string client_ip;
   std::string user_agent;
-  std::optional<Principal> principal;
+  std::optional<auth::AuthContext> auth;  // set for routes that require authentication
   std::chrono::steady_clock::time_point started;
 
   // First header with this lowercase name, or nullopt.
   [[nodiscard]] std::optional<std::string> Header(std::string_view lower_name) const;
   [[nodiscard]] std::string Param(const std::string& name) const;
+  [[nodiscard]] core::RequestMeta Meta() const { return {client_ip, user_agent, request_id}; }
 };
 
 struct Reply {

@@ -1,12 +1,14 @@
 // The route table of the whole API.
 #include "http/routes.hpp"
 
+#include "http/account_handlers.hpp"
 #include "http/operations.hpp"
 
 namespace ikigai::http {
 
 void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterOperationRoutes(router, server, services.db);
+  RegisterAccountRoutes(router, services.accounts);
 }
 
 }  // namespace ikigai::http

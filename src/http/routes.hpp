@@ -1,6 +1,7 @@
 // Every route of the API, registered in one place: the server and the OpenAPI test both use it.
 #pragma once
 
+#include "auth/account_service.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
@@ -10,6 +11,7 @@ namespace ikigai::http {
 // The collaborators handlers need. Grows with each capability.
 struct Services {
   store::Database& db;
+  auth::AccountService& accounts;
 };
 
 void RegisterRoutes(Router& router, Server& server, Services& services);

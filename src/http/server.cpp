@@ -265,12 +265,13 @@ Reply Server::Impl::Invoke(Request& request, Route& route) {
   try {
     if (route.access != Access::kPublic) {
       if (self.authenticator_ == nullptr) return ErrorReply({core::ErrorCode::kUnauthorized}, request);
-      auto principal = self.authenticator_->Authenticate(request);
-      if (!principal) return ErrorReply(principal.error(), request);
-      if (route.access == Access::kAdmin && principal->role != "admin") {
-        return ErrorReply({core::ErrorCode::kForbidden}, request);
+      auto who = self.authenticator_->Authenticate(request);
+      if (!who) return ErrorReply(who.error(), request);
+      // The role in the database decides, not the token's claim: a demoted admin loses access now.
+      if (route.access == Access::kAdmin && who->user.role != "admin") {
+        return ErrorReply({core::ErrorCode::kForbidden, "This needs the admin role."}, request);
       }
-      request.principal = std::move(*principal);
+      request.auth = std::move(*who);
     }
     return route.handler(request);
   } catch (const std::exception& e) {

@@ -21,7 +21,7 @@ namespace ikigai::http {
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  [[nodiscard]] virtual core::Result<Principal> Authenticate(const Request& request) = 0;
+  [[nodiscard]] virtual core::Result<auth::AuthContext> Authenticate(const Request& request) = 0;
 };
 
 class Server {

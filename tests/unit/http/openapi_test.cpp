@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "auth/access_tokens.hpp"
+#include "auth/account_service.hpp"
 #include "http/operations.hpp"
 #include "http/routes.hpp"
 #include "support/fake_clock.hpp"
@@ -24,7 +26,11 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   store::Database db(*url, store::DatabaseOptions{.pool_size = 1});
   Router router;
   Server server(*cfg, router, clock, random);
-  Services services{db};
+  auth::PasswordHasher hasher({8192, 1});
+  auth::PasswordPolicy policy;
+  auth::AccessTokens tokens({{std::string(32, 'k')}, "ikigai", "ikigai", std::chrono::seconds(900)}, clock, random);
+  auth::AccountService accounts(db, *cfg, clock, random, hasher, policy, tokens);
+  Services services{db, accounts};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());

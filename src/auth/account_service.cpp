@@ -1,0 +1,264 @@
+// Account and session rules; every change records its activity event in the same transaction.
+#include "auth/account_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "auth/validation.hpp"
+#include "core/ids.hpp"
+
+namespace ikigai::auth {
+namespace {
+
+constexpr long long kRefreshGraceMs = 10'000;
+
+core::Error Invalid() {
+  return core::Error{core::ErrorCode::kInvalidCredentials, "The login or password is incorrect.", {}, std::nullopt};
+}
+
+core::Error Unauthorized(std::string detail = "The session has ended. Sign in again.") {
+  return core::Error{core::ErrorCode::kUnauthorized, std::move(detail), {}, std::nullopt};
+}
+
+}  // namespace
+
+AccountService::AccountService(store::Database& db, const config::Config& config, const core::Clock& clock,
+                               core::Random& random, const PasswordHasher& hasher, const PasswordPolicy& policy,
+                               const AccessTokens& tokens)
+    : db_(db),
+      config_(config),
+      clock_(clock),
+      random_(random),
+      hasher_(hasher),
+      policy_(policy),
+      tokens_(tokens),
+      limiter_(config, clock),
+      recorder_(clock, random) {}
+
+core::Result<void> AccountService::CheckRegisterRate(const core::RequestMeta& meta) {
+  return db_.Transaction([&](store::Connection& c) {
+    return limiter_.CheckAndHit(c, "register_address", meta.ip);
+  });
+}
+
+core::Result<store::UserRow> AccountService::Register(const RegisterInput& in, const core::RequestMeta& meta,
+                                                      const std::string& role) {
+  core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
+  if (auto m = CheckUsername(in.username); !m.empty()) invalid.fields["username"] = m;
+  if (auto m = CheckEmail(in.email); !m.empty()) invalid.fields["email"] = m;
+  if (in.display_name) {
+    if (auto m = CheckDisplayName(*in.display_name); !m.empty()) invalid.fields["display_name"] = m;
+  }
+  if (auto ok = policy_.Check(in.password, in.username, in.email); !ok) {
+    for (auto& [k, v] : ok.error().fields) invalid.fields[k] = v;
+  }
+  if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
+
+  // Fail fast before spending a hash on a name that is taken; the unique index decides at insert.
+  auto taken = db_.Run([&](store::Connection& c) -> core::Result<core::Error> {
+    core::Error conflict{core::ErrorCode::kConflict, {}, {}, std::nullopt};
+    if (store::UserStore::UsernameTaken(c, in.username)) conflict.fields["username"] = "is already taken";
+    if (store::UserStore::EmailTaken(c, in.email)) conflict.fields["email"] = "is already taken";
+    return conflict;
+  });
+  if (!taken) return core::Fail(taken.error());
+  if (!taken->fields.empty()) {
+    taken->detail = taken->fields.contains("username") ? "That username is already taken."
+                                                      : "That email address is already registered.";
+    return core::Fail(std::move(*taken));
+  }
+
+  store::UserRow user;
+  user.id = core::NewId(clock_, random_);
+  user.username = in.username;
+  user.email = in.email;
+  user.display_name = in.display_name.value_or(in.username);
+  user.password_hash = hasher_.Hash(in.password);
+  user.role = role;
+  user.created_at = user.updated_at = core::ToMillis(clock_.Now());
+  return db_.Transaction([&](store::Connection& c) -> core::Result<store::UserRow> {
+    if (auto inserted = store::UserStore::Insert(c, user); !inserted) return core::Fail(inserted.error());
+    recorder_.Record(c, meta, {.actor_id = user.id, .action = "auth.registered", .target_type = "user",
+                               .target_id = user.id, .data = {{"role", role}}});
+    if (mail_hook_ != nullptr) mail_hook_->OnRegistered(c, user, meta);
+    return user;
+  });
+}
+
+core::Result<void> AccountService::CheckLoginRate(const std::optional<std::string>& login,
+                                                  const core::RequestMeta& meta) {
+  return db_.Run([&](store::Connection& c) -> core::Result<void> {
+    if (auto by_address = limiter_.Check(c, "login_address", meta.ip); !by_address) return by_address;
+    if (login) return limiter_.Check(c, "login_account", store::LowerAscii(*login));
+    return {};
+  });
+}
+
+void AccountService::RecordLoginFailure(const std::optional<store::UserRow>& user, const std::string& login,
+                                        const core::RequestMeta& meta) {
+  auto recorded = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    limiter_.Hit(c, "login_account", store::LowerAscii(login));
+    limiter_.Hit(c, "login_address", meta.ip);
+    activity::Event e{.actor_id = std::nullopt, .action = "auth.login_failed"};
+    if (user) {
+      e.actor_id = user->id;
+      e.target_type = "user";
+      e.target_id = user->id;
+    }
+    recorder_.Record(c, meta, e);
+    return {};
+  });
+  if (!recorded) spdlog::warn("request {}: could not record a failed login", meta.request_id);
+}
+
+core::Result<TokenPair> AccountService::Login(const std::string& login, const std::string& password,
+                                              const core::RequestMeta& meta) {
+  auto found = db_.Run([&](store::Connection& c) -> core::Result<std::optional<store::UserRow>> {
+    return store::UserStore::FindByLogin(c, login);
+  });
+  if (!found) return core::Fail(found.error());
+  std::optional<store::UserRow> user = std::move(*found);
+  VerifyResult verified;
+  if (user) {
+    verified = hasher_.Verify(password, user->password_hash);
+  } else {
+    hasher_.VerifyDummy(password);  // the same cost as a wrong password
+  }
+  if (!user || !verified.ok) {
+    RecordLoginFailure(user, login, meta);
+    return core::Fail(Invalid());
+  }
+  if (user->disabled) return core::Fail(core::ErrorCode::kAccountDisabled, "This account is disabled.");
+  if (config_.require_verified_email && !user->email_verified) {
+    return core::Fail(core::ErrorCode::kEmailNotVerified, "Verify your email address before signing in.");
+  }
+  std::string new_hash;
+  if (verified.needs_rehash) new_hash = hasher_.Hash(password);  // legacy bcrypt or old parameters
+  return db_.Transaction([&](store::Connection& c) -> core::Result<TokenPair> {
+    if (!new_hash.empty()) {
+      store::UserStore::UpdatePasswordHash(c, user->id, new_hash, core::ToMillis(clock_.Now()));
+      user->password_hash = new_hash;
+    }
+    return StartSession(c, *user, meta);
+  });
+}
+
+core::Result<TokenPair> AccountService::StartSession(store::Connection& c, const store::UserRow& user,
+                                                     const core::RequestMeta& meta) {
+  const long long now = core::ToMillis(clock_.Now());
+  store::SessionRow s;
+  s.id = core::NewId(clock_, random_);
+  s.user_id = user.id;
+  s.created_at = s.last_used_at = now;
+  s.expires_at = now + static_cast<long long>(config_.refresh_ttl.count()) * 1000;
+  s.ip = meta.ip;
+  s.user_agent = meta.user_agent;
+  store::SessionStore::Insert(c, s);
+  TokenPair pair;
+  pair.refresh_token = core::RandomToken(random_, 32);
+  store::SessionStore::InsertRefreshToken(c, HashToken(pair.refresh_token), s.id, now);
+  pair.access_token = tokens_.Issue(user.id, s.id, user.role);
+  pair.expires_in = tokens_.Ttl().count();
+  pair.user = user;
+  recorder_.Record(c, meta, {.actor_id = user.id, .action = "auth.login_succeeded", .target_type = "session",
+                             .target_id = s.id});
+  return pair;
+}
+
+core::Result<TokenPair> AccountService::Refresh(const std::string& refresh_token, const core::RequestMeta& meta) {
+  if (refresh_token.empty() || refresh_token.size() > 512) return core::Fail(Unauthorized("The refresh token is invalid."));
+  const std::string hash = HashToken(refresh_token);
+  bool reused = false;
+  auto result = db_.Transaction([&](store::Connection& c) -> core::Result<TokenPair> {
+    const long long now = core::ToMillis(clock_.Now());
+    auto found = store::SessionStore::FindRefreshToken(c, hash);
+    if (!found) return core::Fail(Unauthorized("The refresh token is invalid."));
+    if (found->session_revoked_at || found->session_expires_at <= now) return core::Fail(Unauthorized());
+    auto user = store::UserStore::FindById(c, found->user_id);
+    if (!user || user->disabled) return core::Fail(Unauthorized());
+    const bool spent_now = !found->spent_at && store::SessionStore::SpendRefreshToken(c, hash, now);
+    if (!spent_now) {
+      // Spent already. Within the grace window a second tab refreshing at once gets a pair of
+      // the same session; after it, this is reuse of a stolen token: end the session.
+      auto again = store::SessionStore::FindRefreshToken(c, hash);
+      const long long spent_at = again && again->spent_at ? *again->spent_at : now;
+      if (now - spent_at >= kRefreshGraceMs) {
+        store::SessionStore::Revoke(c, found->session_id, found->user_id, now);
+        recorder_.Record(c, meta, {.actor_id = user->id, .action = "auth.refresh_reused", .target_type = "session",
+                                   .target_id = found->session_id});
+        reused = true;
+        return TokenPair{};  // committed; the caller answers 401
+      }
+    }
+    TokenPair pair;
+    pair.refresh_token = core::RandomToken(random_, 32);
+    store::SessionStore::InsertRefreshToken(c, HashToken(pair.refresh_token), found->session_id, now);
+    store::SessionStore::Touch(c, found->session_id, now);
+    pair.access_token = tokens_.Issue(user->id, found->session_id, user->role);
+    pair.expires_in = tokens_.Ttl().count();
+    pair.user = *user;
+    return pair;
+  });
+  if (!result) return result;
+  if (reused) return core::Fail(Unauthorized("The refresh token was already used; the session is revoked."));
+  return result;
+}
+
+core::Result<AuthContext> AccountService::Authenticate(const std::string& access_token) {
+  auto claims = tokens_.Verify(access_token);
+  if (!claims) return core::Fail(claims.error());
+  return db_.Run([&](store::Connection& c) -> core::Result<AuthContext> {
+    const long long now = core::ToMillis(clock_.Now());
+    auto session = store::SessionStore::Find(c, claims->session_id);
+    if (!session || session->user_id != claims->user_id || session->revoked_at || session->expires_at <= now) {
+      return core::Fail(Unauthorized());
+    }
+    auto user = store::UserStore::FindById(c, claims->user_id);
+    if (!user || user->disabled) return core::Fail(Unauthorized());
+    return AuthContext{std::move(*user), session->id};
+  });
+}
+
+core::Result<void> AccountService::Logout(const AuthContext& who, const core::RequestMeta& meta) {
+  return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    store::SessionStore::Revoke(c, who.session_id, who.user.id, core::ToMillis(clock_.Now()));
+    recorder_.Record(c, meta, {.actor_id = who.user.id, .action = "auth.logout", .target_type = "session",
+                               .target_id = who.session_id});
+    return {};
+  });
+}
+
+core::Result<void> AccountService::LogoutAll(const AuthContext& who, const core::RequestMeta& meta) {
+  return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    const long long n = store::SessionStore::RevokeAll(c, who.user.id, core::ToMillis(clock_.Now()));
+    recorder_.Record(c, meta, {.actor_id = who.user.id, .action = "auth.logout", .target_type = "user",
+                               .target_id = who.user.id, .data = {{"all_sessions", true}, {"sessions", n}}});
+    return {};
+  });
+}
+
+core::Result<std::vector<store::SessionRow>> AccountService::Sessions(const AuthContext& who) {
+  return db_.Run([&](store::Connection& c) -> core::Result<std::vector<store::SessionRow>> {
+    return store::SessionStore::ListLive(c, who.user.id, core::ToMillis(clock_.Now()));
+  });
+}
+
+core::Result<void> AccountService::RevokeSession(const AuthContext& who, const std::string& session_id,
+                                                 const core::RequestMeta& meta) {
+  return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    if (!store::SessionStore::Revoke(c, session_id, who.user.id, core::ToMillis(clock_.Now()))) {
+      return core::Fail(core::ErrorCode::kNotFound, "No such session.");
+    }
+    recorder_.Record(c, meta, {.actor_id = who.user.id, .action = "auth.logout", .target_type = "session",
+                               .target_id = session_id});
+    return {};
+  });
+}
+
+core::Result<void> AccountService::ConfirmPassword(const store::UserRow& user, const std::string& password,
+                                                   const std::string& field, const core::RequestMeta& meta) {
+  if (hasher_.Verify(password, user.password_hash).ok) return {};
+  RecordLoginFailure(user, user.username, meta);
+  return core::FailField(field, "is incorrect");
+}
+
+}  // namespace ikigai::auth

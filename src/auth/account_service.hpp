@@ -1,0 +1,111 @@
+// Accounts and sessions: registration, login (Argon2id, legacy bcrypt upgraded), refresh-token
+// rotation with a 10-second grace and reuse detection, logout, and per-request authentication
+// that sees revocations on every instance at once (the session row is read on every request).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "activity/recorder.hpp"
+#include "auth/access_tokens.hpp"
+#include "auth/password_hasher.hpp"
+#include "auth/password_policy.hpp"
+#include "auth/rate_limiter.hpp"
+#include "config/config.hpp"
+#include "core/request_meta.hpp"
+#include "store/database.hpp"
+#include "store/sessions.hpp"
+#include "store/users.hpp"
+
+namespace ikigai::auth {
+
+struct RegisterInput {
+  std::string username;
+  std::string email;
+  std::string password;
+  std::optional<std::string> display_name;
+};
+
+struct TokenPair {
+  std::string access_token;
+  long long expires_in = 0;  // seconds
+  std::string refresh_token;
+  store::UserRow user;
+};
+
+// The caller of an authenticated request: the current user row and the session.
+struct AuthContext {
+  store::UserRow user;
+  std::string session_id;
+};
+
+// A place where mail gets queued when an account is created (the email capability fills it in).
+class AccountMailHook {
+ public:
+  virtual ~AccountMailHook() = default;
+  // Runs inside the registration transaction.
+  virtual void OnRegistered(store::Connection& c, const store::UserRow& user, const core::RequestMeta& meta) = 0;
+};
+
+class AccountService {
+ public:
+  AccountService(store::Database& db, const config::Config& config, const core::Clock& clock,
+                 core::Random& random, const PasswordHasher& hasher, const PasswordPolicy& policy,
+                 const AccessTokens& tokens);
+  AccountService(const AccountService&) = delete;
+  AccountService& operator=(const AccountService&) = delete;
+
+  void SetMailHook(AccountMailHook* hook) { mail_hook_ = hook; }
+
+  // 429 when the address registered too often (every attempt counts).
+  [[nodiscard]] core::Result<void> CheckRegisterRate(const core::RequestMeta& meta);
+  // 422 (field rules, password policy), 409 (username or email taken). Hashes: call on the hash pool.
+  [[nodiscard]] core::Result<store::UserRow> Register(const RegisterInput& input, const core::RequestMeta& meta,
+                                                      const std::string& role = "user");
+
+  // 429 when the account (by the lowered identifier, known or not) or the address failed too often.
+  [[nodiscard]] core::Result<void> CheckLoginRate(const std::optional<std::string>& login,
+                                                  const core::RequestMeta& meta);
+  // 401 invalid_credentials, 403 account_disabled / email_not_verified (after a correct password).
+  [[nodiscard]] core::Result<TokenPair> Login(const std::string& login, const std::string& password,
+                                              const core::RequestMeta& meta);
+  [[nodiscard]] core::Result<TokenPair> Refresh(const std::string& refresh_token, const core::RequestMeta& meta);
+
+  // From an access token to the live user and session; 401 for anything revoked or gone.
+  [[nodiscard]] core::Result<AuthContext> Authenticate(const std::string& access_token);
+
+  [[nodiscard]] core::Result<void> Logout(const AuthContext& who, const core::RequestMeta& meta);
+  [[nodiscard]] core::Result<void> LogoutAll(const AuthContext& who, const core::RequestMeta& meta);
+  [[nodiscard]] core::Result<std::vector<store::SessionRow>> Sessions(const AuthContext& who);
+  // 404 for an unknown, ended or someone else's session.
+  [[nodiscard]] core::Result<void> RevokeSession(const AuthContext& who, const std::string& session_id,
+                                                 const core::RequestMeta& meta);
+
+  // Verifies a password for an account-changing confirmation; a wrong one counts as a failed
+  // login of the account and gives 422 errors.<field> "is incorrect".
+  [[nodiscard]] core::Result<void> ConfirmPassword(const store::UserRow& user, const std::string& password,
+                                                   const std::string& field, const core::RequestMeta& meta);
+
+  [[nodiscard]] const PasswordHasher& Hasher() const { return hasher_; }
+  [[nodiscard]] const PasswordPolicy& Policy() const { return policy_; }
+
+ private:
+  core::Result<TokenPair> StartSession(store::Connection& c, const store::UserRow& user,
+                                       const core::RequestMeta& meta);
+  void RecordLoginFailure(const std::optional<store::UserRow>& user, const std::string& login,
+                          const core::RequestMeta& meta);
+
+  store::Database& db_;
+  const config::Config& config_;
+  const core::Clock& clock_;
+  core::Random& random_;
+  const PasswordHasher& hasher_;
+  const PasswordPolicy& policy_;
+  const AccessTokens& tokens_;
+  RateLimiter limiter_;
+  activity::Recorder recorder_;
+  AccountMailHook* mail_hook_ = nullptr;
+};
+
+}  // namespace ikigai::auth

@@ -1,0 +1,138 @@
+// Decode, call AccountService, encode.
+#include "http/account_handlers.hpp"
+
+#include "http/encode.hpp"
+#include "http/json_body.hpp"
+
+namespace ikigai::http {
+namespace {
+
+core::Result<auth::AuthContext> MissingToken() {
+  return core::Fail(core::ErrorCode::kUnauthorized, "A bearer access token is required.");
+}
+
+Reply RegisterHandler(auth::AccountService& accounts, Request& r) {
+  auto body = ParseJsonObject(r.body);
+  if (!body) return ErrorReply(body.error(), r);
+  if (auto rate = accounts.CheckRegisterRate(r.Meta()); !rate) return ErrorReply(rate.error(), r);
+  FieldReader f(*body);
+  auth::RegisterInput in;
+  in.username = f.String("username", true).value_or("");
+  in.email = f.String("email", true).value_or("");
+  in.password = f.String("password", true).value_or("");
+  if (!f.IsNull("display_name")) in.display_name = f.String("display_name");
+  if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
+  auto user = accounts.Register(in, r.Meta());
+  if (!user) return ErrorReply(user.error(), r);
+  return JsonReply(201, {{"user", EncodeUser(*user)}}).With("Location", "/api/v1/me");
+}
+
+Reply LoginHandler(auth::AccountService& accounts, Request& r, bool compat) {
+  auto body = ParseJsonObject(r.body);
+  if (!body) return ErrorReply(body.error(), r);
+  // Which identifier did the client send? Exactly one of these is allowed.
+  std::optional<std::string> login;
+  std::string login_field;
+  int given = 0;
+  for (const char* name : {"email", "username", "login"}) {
+    if (body->contains(name)) {
+      ++given;
+      login_field = name;
+      if ((*body)[name].is_string()) login = (*body)[name].get<std::string>();
+    }
+  }
+  if (given != 1) login.reset();
+  if (auto rate = accounts.CheckLoginRate(login, r.Meta()); !rate) return ErrorReply(rate.error(), r);
+  FieldReader f(*body);
+  for (const char* name : {"email", "username", "login"}) {
+    if (auto v = f.String(name); v && v->empty()) f.AddError(name, "must not be empty");
+  }
+  const auto password = f.String("password", true);
+  if (password && password->empty()) f.AddError("password", "must not be empty");
+  if (given == 0) f.AddError("login", "is required: send one of email, username or login");
+  if (given > 1) f.AddError("login", "send only one of email, username or login");
+  if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
+  auto pair = accounts.Login(*login, *password, r.Meta());
+  if (!pair) return ErrorReply(pair.error(), r);
+  auto json = EncodeTokenPair(*pair);
+  if (compat) json["token"] = pair->access_token;  // the original backend's field
+  return JsonReply(200, json);
+}
+
+Reply RefreshHandler(auth::AccountService& accounts, Request& r) {
+  auto body = ParseJsonObject(r.body);
+  if (!body) return ErrorReply(body.error(), r);
+  FieldReader f(*body);
+  const auto token = f.String("refresh_token", true);
+  if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
+  auto pair = accounts.Refresh(*token, r.Meta());
+  if (!pair) return ErrorReply(pair.error(), r);
+  return JsonReply(200, EncodeTokenPair(*pair));
+}
+
+// Routes without a body still refuse one they cannot use: an unknown field is a client bug.
+core::Result<void> NoFields(const Request& r) {
+  auto body = ParseJsonObject(r.body);
+  if (!body) return core::Fail(body.error());
+  FieldReader f(*body);
+  return f.Finish();
+}
+
+}  // namespace
+
+core::Result<auth::AuthContext> BearerAuthenticator::Authenticate(const Request& request) {
+  const auto header = request.Header("authorization");
+  if (!header || header->size() < 8) return MissingToken();
+  std::string scheme = header->substr(0, 7);
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "bearer ") return MissingToken();
+  std::string token = header->substr(7);
+  const auto start = token.find_first_not_of(' ');
+  if (start == std::string::npos) return MissingToken();
+  token = token.substr(start);
+  while (!token.empty() && token.back() == ' ') token.pop_back();
+  return accounts_.Authenticate(token);
+}
+
+void RegisterAccountRoutes(Router& router, auth::AccountService& accounts) {
+  auto& a = accounts;
+  for (const char* path : {"/api/v1/auth/register", "/register"}) {
+    router.Add({.method = "POST", .path = path, .exec = Exec::kHash, .takes_body = true,
+                .handler = [&a](Request& r) { return RegisterHandler(a, r); }});
+  }
+  router.Add({.method = "POST", .path = "/api/v1/auth/login", .exec = Exec::kHash, .takes_body = true,
+              .handler = [&a](Request& r) { return LoginHandler(a, r, false); }});
+  router.Add({.method = "POST", .path = "/login", .exec = Exec::kHash, .takes_body = true,
+              .handler = [&a](Request& r) { return LoginHandler(a, r, true); }});
+  router.Add({.method = "POST", .path = "/api/v1/auth/refresh", .exec = Exec::kWorker, .takes_body = true,
+              .handler = [&a](Request& r) { return RefreshHandler(a, r); }});
+  router.Add({.method = "POST", .path = "/api/v1/auth/logout", .access = Access::kUser,
+              .handler = [&a](Request& r) {
+                if (auto ok = NoFields(r); !ok) return ErrorReply(ok.error(), r);
+                auto done = a.Logout(*r.auth, r.Meta());
+                return done ? NoContent() : ErrorReply(done.error(), r);
+              }});
+  router.Add({.method = "POST", .path = "/api/v1/auth/logout-all", .access = Access::kUser,
+              .handler = [&a](Request& r) {
+                if (auto ok = NoFields(r); !ok) return ErrorReply(ok.error(), r);
+                auto done = a.LogoutAll(*r.auth, r.Meta());
+                return done ? NoContent() : ErrorReply(done.error(), r);
+              }});
+  router.Add({.method = "GET", .path = "/api/v1/me", .access = Access::kUser,
+              .handler = [](Request& r) { return JsonReply(200, EncodeUser(r.auth->user)); }});
+  router.Add({.method = "GET", .path = "/api/v1/me/sessions", .access = Access::kUser,
+              .handler = [&a](Request& r) {
+                auto sessions = a.Sessions(*r.auth);
+                if (!sessions) return ErrorReply(sessions.error(), r);
+                nlohmann::json items = nlohmann::json::array();
+                for (const auto& s : *sessions) items.push_back(EncodeSession(s, s.id == r.auth->session_id));
+                return JsonReply(200, {{"items", items}, {"next_cursor", nullptr}});
+              }});
+  router.Add({.method = "DELETE", .path = "/api/v1/me/sessions/{id}", .access = Access::kUser,
+              .handler = [&a](Request& r) {
+                auto done = a.RevokeSession(*r.auth, r.Param("id"), r.Meta());
+                return done ? NoContent() : ErrorReply(done.error(), r);
+              }});
+}
+
+}  // namespace ikigai::http

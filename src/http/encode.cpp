@@ -1,0 +1,39 @@
+// Resource encoders.
+#include "http/encode.hpp"
+
+#include "core/time_format.hpp"
+
+namespace ikigai::http {
+
+std::string Timestamp(long long millis) { return core::FormatRfc3339(core::FromMillis(millis)); }
+
+nlohmann::json EncodeUser(const store::UserRow& u) {
+  return {{"id", u.id},
+          {"username", u.username},
+          {"email", u.email},
+          {"display_name", u.display_name},
+          {"role", u.role},
+          {"email_verified", u.email_verified},
+          {"disabled", u.disabled},
+          {"created_at", Timestamp(u.created_at)},
+          {"updated_at", Timestamp(u.updated_at)}};
+}
+
+nlohmann::json EncodeTokenPair(const auth::TokenPair& pair) {
+  return {{"access_token", pair.access_token},
+          {"token_type", "Bearer"},
+          {"expires_in", pair.expires_in},
+          {"refresh_token", pair.refresh_token},
+          {"user", EncodeUser(pair.user)}};
+}
+
+nlohmann::json EncodeSession(const store::SessionRow& s, bool current) {
+  return {{"id", s.id},
+          {"created_at", Timestamp(s.created_at)},
+          {"last_used_at", Timestamp(s.last_used_at)},
+          {"ip", s.ip},
+          {"user_agent", s.user_agent},
+          {"current", current}};
+}
+
+}  // namespace ikigai::http

@@ -1,0 +1,22 @@
+// Activity rows over SOCI.
+#include "store/activity.hpp"
+
+#include <soci/soci.h>
+
+namespace ikigai::store {
+
+void ActivityStore::Insert(Connection& c, const ActivityRow& r) {
+  const std::string actor = r.actor_id.value_or("");
+  const std::string target_type = r.target_type.value_or("");
+  const std::string target_id = r.target_id.value_or("");
+  soci::indicator actor_ind = r.actor_id ? soci::i_ok : soci::i_null;
+  soci::indicator type_ind = r.target_type ? soci::i_ok : soci::i_null;
+  soci::indicator target_ind = r.target_id ? soci::i_ok : soci::i_null;
+  c.Sql() << "INSERT INTO activity (id, at, actor_id, action, target_type, target_id, ip, user_agent, request_id, "
+             "data) VALUES (:id, :at, :actor, :action, :tt, :tid, :ip, :ua, :rid, :data)",
+      soci::use(r.id), soci::use(r.at), soci::use(actor, actor_ind), soci::use(r.action),
+      soci::use(target_type, type_ind), soci::use(target_id, target_ind), soci::use(r.ip), soci::use(r.user_agent),
+      soci::use(r.request_id), soci::use(r.data);
+}
+
+}  // namespace ikigai::store

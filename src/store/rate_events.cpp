@@ -1,0 +1,30 @@
+// Rate-limit events over SOCI.
+#include "store/rate_events.hpp"
+
+#include <soci/soci.h>
+
+namespace ikigai::store {
+
+void RateEventStore::Add(Connection& c, const std::string& bucket, const std::string& subject, long long at) {
+  c.Sql() << "INSERT INTO login_attempts (bucket, subject, at) VALUES (:b, :s, :a)", soci::use(bucket),
+      soci::use(subject), soci::use(at);
+}
+
+RateEventStore::Window RateEventStore::Count(Connection& c, const std::string& bucket, const std::string& subject,
+                                             long long since) {
+  Window w;
+  long long oldest = 0;
+  soci::indicator ind = soci::i_null;
+  c.Sql() << "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE bucket = :b AND subject = :s AND at >= :since",
+      soci::use(bucket), soci::use(subject), soci::use(since), soci::into(w.count), soci::into(oldest, ind);
+  if (ind == soci::i_ok) w.oldest = oldest;
+  return w;
+}
+
+long long RateEventStore::PurgeBefore(Connection& c, long long before) {
+  soci::statement st = (c.Sql().prepare << "DELETE FROM login_attempts WHERE at < :b", soci::use(before));
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+}  // namespace ikigai::store

@@ -1,0 +1,25 @@
+// The shared event log behind every rate limit (table login_attempts): all instances count the
+// same rows, so a limit holds however many servers run.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "store/database.hpp"
+
+namespace ikigai::store {
+
+class RateEventStore {
+ public:
+  static void Add(Connection& c, const std::string& bucket, const std::string& subject, long long at);
+  // Events since `since` (inclusive) and the oldest of them (for Retry-After).
+  struct Window {
+    long long count = 0;
+    std::optional<long long> oldest;
+  };
+  [[nodiscard]] static Window Count(Connection& c, const std::string& bucket, const std::string& subject,
+                                    long long since);
+  static long long PurgeBefore(Connection& c, long long before);
+};
+
+}  // namespace ikigai::store

@@ -1,0 +1,153 @@
+// User rows over SOCI; the unique indexes on the lowered columns decide duplicates.
+#include "store/users.hpp"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+
+namespace ikigai::store {
+namespace {
+
+constexpr const char* kColumns =
+    "SELECT id, username, email, display_name, password_hash, role, email_verified, disabled, "
+    "pending_email, legacy_id, created_at, updated_at FROM users ";
+
+struct UserInto {
+  UserRow row;
+  int email_verified = 0;
+  int disabled = 0;
+  std::string pending;
+  soci::indicator pending_ind = soci::i_null;
+  long long legacy = 0;
+  soci::indicator legacy_ind = soci::i_null;
+
+  std::optional<UserRow> Finish(bool got) {
+    if (!got) return std::nullopt;
+    row.email_verified = email_verified != 0;
+    row.disabled = disabled != 0;
+    if (pending_ind == soci::i_ok) row.pending_email = pending;
+    if (legacy_ind == soci::i_ok) row.legacy_id = legacy;
+    return row;
+  }
+};
+
+// Runs a user SELECT with the given tail and binds (soci::use objects).
+template <class... Binds>
+std::optional<UserRow> Select(Connection& c, const std::string& tail, Binds&&... binds) {
+  UserInto u;
+  ((c.Sql() << (kColumns + tail)), ..., std::forward<Binds>(binds)), soci::into(u.row.id),
+      soci::into(u.row.username), soci::into(u.row.email), soci::into(u.row.display_name),
+      soci::into(u.row.password_hash), soci::into(u.row.role), soci::into(u.email_verified),
+      soci::into(u.disabled), soci::into(u.pending, u.pending_ind), soci::into(u.legacy, u.legacy_ind),
+      soci::into(u.row.created_at), soci::into(u.row.updated_at);
+  return u.Finish(c.Sql().got_data());
+}
+
+}  // namespace
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char ch) {
+    return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+  });
+  return out;
+}
+
+core::Result<void> UserStore::Insert(Connection& c, const UserRow& u) {
+  const std::string username_lower = LowerAscii(u.username);
+  const std::string email_lower = LowerAscii(u.email);
+  const int verified = u.email_verified ? 1 : 0;
+  const int disabled = u.disabled ? 1 : 0;
+  const long long legacy = u.legacy_id.value_or(0);
+  soci::indicator legacy_ind = u.legacy_id ? soci::i_ok : soci::i_null;
+  try {
+    c.Sql() << "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, "
+               "password_hash, role, email_verified, disabled, legacy_id, created_at, updated_at) "
+               "VALUES (:id, :username, :ul, :email, :el, :dn, :ph, :role, :ev, :dis, :legacy, :ca, :ua)",
+        soci::use(u.id), soci::use(u.username), soci::use(username_lower), soci::use(u.email),
+        soci::use(email_lower), soci::use(u.display_name), soci::use(u.password_hash), soci::use(u.role),
+        soci::use(verified), soci::use(disabled), soci::use(legacy, legacy_ind), soci::use(u.created_at),
+        soci::use(u.updated_at);
+  } catch (const std::exception& e) {
+    std::string constraint;
+    if (ClassifyDbError(e, c.GetDialect(), &constraint) != DbFailure::kDuplicate) throw;
+    core::Error err{core::ErrorCode::kConflict, {}, {}, std::nullopt};
+    if (constraint.find("email_lower") != std::string::npos) {
+      err.detail = "That email address is already registered.";
+      err.fields["email"] = "is already taken";
+    } else if (constraint.find("legacy_id") != std::string::npos) {
+      err.detail = "That legacy user was already imported.";
+      err.fields["legacy_id"] = "is already imported";
+    } else {
+      err.detail = "That username is already taken.";
+      err.fields["username"] = "is already taken";
+    }
+    return core::Fail(std::move(err));
+  }
+  return {};
+}
+
+std::optional<UserRow> UserStore::FindById(Connection& c, const std::string& id) {
+  return Select(c, "WHERE id = :id", soci::use(id, "id"));
+}
+
+std::optional<UserRow> UserStore::FindByLogin(Connection& c, const std::string& login) {
+  const std::string lower = LowerAscii(login);
+  // Two indexed lookups; a username can never contain '@', so at most one row matches... unless
+  // an imported legacy username did: the username match wins.
+  if (auto u = Select(c, "WHERE username_lower = :l", soci::use(lower, "l"))) return u;
+  return Select(c, "WHERE email_lower = :l", soci::use(lower, "l"));
+}
+
+bool UserStore::UsernameTaken(Connection& c, const std::string& username) {
+  const std::string lower = LowerAscii(username);
+  int n = 0;
+  c.Sql() << "SELECT COUNT(*) FROM users WHERE username_lower = :l", soci::use(lower), soci::into(n);
+  return n > 0;
+}
+
+bool UserStore::EmailTaken(Connection& c, const std::string& email) {
+  const std::string lower = LowerAscii(email);
+  int n = 0;
+  c.Sql() << "SELECT COUNT(*) FROM users WHERE email_lower = :l", soci::use(lower), soci::into(n);
+  return n > 0;
+}
+
+void UserStore::UpdatePasswordHash(Connection& c, const std::string& id, const std::string& hash, long long now) {
+  c.Sql() << "UPDATE users SET password_hash = :h, updated_at = :now WHERE id = :id", soci::use(hash),
+      soci::use(now), soci::use(id);
+}
+
+bool UserStore::SetRole(Connection& c, const std::string& id, const std::string& role, long long now) {
+  soci::statement st = (c.Sql().prepare << "UPDATE users SET role = :r, updated_at = :now WHERE id = :id",
+                        soci::use(role), soci::use(now), soci::use(id));
+  st.execute(true);
+  return st.get_affected_rows() > 0 || FindById(c, id).has_value();
+}
+
+bool UserStore::SetDisabled(Connection& c, const std::string& id, bool disabled, long long now) {
+  const int d = disabled ? 1 : 0;
+  soci::statement st = (c.Sql().prepare << "UPDATE users SET disabled = :d, updated_at = :now WHERE id = :id",
+                        soci::use(d), soci::use(now), soci::use(id));
+  st.execute(true);
+  return st.get_affected_rows() > 0 || FindById(c, id).has_value();
+}
+
+long long UserStore::CountAdmins(Connection& c) {
+  long long n = 0;
+  c.Sql() << "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0", soci::into(n);
+  return n;
+}
+
+std::vector<UserRow> UserStore::ListAll(Connection& c, int limit) {
+  std::vector<UserRow> out;
+  soci::rowset<std::string> ids = (c.Sql().prepare << "SELECT id FROM users ORDER BY created_at, id LIMIT :n",
+                                   soci::use(limit));
+  std::vector<std::string> all(ids.begin(), ids.end());
+  for (const auto& id : all) {
+    if (auto u = FindById(c, id)) out.push_back(std::move(*u));
+  }
+  return out;
+}
+
+}  // namespace ikigai::store

@@ -1,0 +1,49 @@
+// Users: rows, lookups by id and by login (username or email, case-insensitively), inserts that
+// report which unique index refused them.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "store/database.hpp"
+
+namespace ikigai::store {
+
+struct UserRow {
+  std::string id;
+  std::string username;
+  std::string email;
+  std::string display_name;
+  std::string password_hash;
+  std::string role = "user";
+  bool email_verified = false;
+  bool disabled = false;
+  std::optional<std::string> pending_email;
+  std::optional<long long> legacy_id;
+  long long created_at = 0;  // ms
+  long long updated_at = 0;  // ms
+};
+
+// ASCII lowercase: what the *_lower unique columns hold.
+[[nodiscard]] std::string LowerAscii(std::string_view s);
+
+class UserStore {
+ public:
+  // kConflict with errors.username or errors.email ("is already taken") on a duplicate.
+  [[nodiscard]] static core::Result<void> Insert(Connection& c, const UserRow& user);
+  [[nodiscard]] static std::optional<UserRow> FindById(Connection& c, const std::string& id);
+  // Matches the lowered text against both username and email.
+  [[nodiscard]] static std::optional<UserRow> FindByLogin(Connection& c, const std::string& login);
+  [[nodiscard]] static bool UsernameTaken(Connection& c, const std::string& username);
+  [[nodiscard]] static bool EmailTaken(Connection& c, const std::string& email);
+  static void UpdatePasswordHash(Connection& c, const std::string& id, const std::string& hash, long long now);
+  // Returns false when no such user.
+  static bool SetRole(Connection& c, const std::string& id, const std::string& role, long long now);
+  static bool SetDisabled(Connection& c, const std::string& id, bool disabled, long long now);
+  [[nodiscard]] static long long CountAdmins(Connection& c);
+  // All users ordered by creation, for the CLI.
+  [[nodiscard]] static std::vector<UserRow> ListAll(Connection& c, int limit);
+};
+
+}  // namespace ikigai::store
