@@ -13,6 +13,7 @@
 #include <iostream>
 #include <map>
 
+#include "cli/commands.hpp"
 #include "cli/logging.hpp"
 #include "config/config.hpp"
 #include "core/random.hpp"
@@ -33,8 +34,6 @@
 namespace ikigai::cli {
 namespace {
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 // Flags given on the command line win over environment variables; both feed config::FromValues.
 class SettingOptions {
@@ -112,6 +111,8 @@ bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
   return true;
 }
 
+}  // namespace
+
 std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::size_t pool_size) {
   auto url = store::ParseDatabaseUrl(cfg.database_url);
   if (!url) {
@@ -128,6 +129,8 @@ std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::si
   options.sqlite_synchronous = cfg.sqlite_synchronous;
   return std::make_unique<store::Database>(*url, options);
 }
+
+namespace {
 
 int RunMigrate(const config::Config& cfg) {
   auto db = OpenDatabase(cfg, 1);
@@ -219,6 +222,37 @@ int Main(int argc, char** argv) {
   CLI::App* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
   migrate_settings.AddTo(*migrate);
   app.add_subcommand("version", "Print the version");
+
+  // ikigai user create|list|set-role|disable|enable
+  SettingOptions user_settings;
+  UserArgs user_args;
+  CLI::App* user = app.add_subcommand("user", "Manage users from the command line");
+  user->require_subcommand(1);
+  user_settings.AddTo(*user);
+  CLI::App* create = user->add_subcommand("create", "Create a user (the first admin: --role admin)");
+  create->add_option("--username", user_args.username, "username")->required();
+  create->add_option("--email", user_args.email, "email address")->required();
+  create->add_option("--display-name", user_args.display_name, "display name (default: the username)");
+  create->add_option("--role", user_args.role, "user or admin")->capture_default_str();
+  create->add_flag("--password-stdin", user_args.password_stdin, "read the password from standard input");
+  CLI::App* list = user->add_subcommand("list", "List users");
+  list->add_option("--limit", user_args.limit, "at most this many")->capture_default_str();
+  CLI::App* set_role = user->add_subcommand("set-role", "Change a user's role");
+  set_role->add_option("user", user_args.target, "id, username or email")->required();
+  set_role->add_option("role", user_args.role, "user or admin")->required();
+  CLI::App* disable = user->add_subcommand("disable", "Disable a user and end all their sessions");
+  disable->add_option("user", user_args.target, "id, username or email")->required();
+  CLI::App* enable = user->add_subcommand("enable", "Enable a disabled user");
+  enable->add_option("user", user_args.target, "id, username or email")->required();
+
+  SettingOptions import_settings;
+  ImportArgs import_args;
+  CLI::App* import = app.add_subcommand("import-legacy-users",
+                                        "Copy the original backend's users (bcrypt hashes kept, upgraded at login)");
+  import_settings.AddTo(*import);
+  import->add_option("--from", import_args.from, "mysql://USER:PASS@HOST:PORT/DB of the original backend")->required();
+  import->add_option("--table", import_args.table, "table name")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -229,11 +263,20 @@ int Main(int argc, char** argv) {
     std::cout << "ikigai " << IKIGAI_VERSION << "\n";
     return 0;
   }
-  const SettingOptions& settings = app.got_subcommand("serve") ? serve_settings : migrate_settings;
+  const SettingOptions& settings = app.got_subcommand("serve")     ? serve_settings
+                                   : app.got_subcommand("migrate") ? migrate_settings
+                                   : app.got_subcommand("user")    ? user_settings
+                                                                   : import_settings;
   auto cfg = LoadConfig(settings);
   if (!cfg) return kExitUsage;
   SetUpLogging(cfg->log_format, cfg->log_level);
   if (app.got_subcommand("migrate")) return RunMigrate(*cfg);
+  if (app.got_subcommand("import-legacy-users")) return RunImportLegacyUsers(*cfg, import_args);
+  if (user->got_subcommand("create")) return RunUserCreate(*cfg, user_args);
+  if (user->got_subcommand("list")) return RunUserList(*cfg, user_args);
+  if (user->got_subcommand("set-role")) return RunUserSetRole(*cfg, user_args);
+  if (user->got_subcommand("disable")) return RunUserSetDisabled(*cfg, user_args, true);
+  if (user->got_subcommand("enable")) return RunUserSetDisabled(*cfg, user_args, false);
   return RunServe(*cfg);
 }
 

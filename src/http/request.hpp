@@ -23,6 +23,7 @@ struct Request {
   std::string route;        // the matched template, e.g. "/api/v1/tasks/{id}"
   std::map<std::string, std::string> params;  // path parameters by name
   std::map<std::string, std::string> query;   // first value of each query parameter
+  bool malformed_query = false;  // answered 400 after authentication (API.md's check order)
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
   std::string request_id;

@@ -233,12 +233,11 @@ restinio::request_handling_status_t Server::Impl::Handle(const restinio::request
     r.body = req->body();
   }
   const auto query = restinio::try_parse_query<restinio::parse_query_traits::x_www_form_urlencoded>(h.query());
-  if (!query) {
-    Respond(req, r, *route.metrics,
-            ErrorReply({core::ErrorCode::kBadRequest, "The query string is malformed."}, r));
-    return restinio::request_accepted();
+  if (query) {
+    for (const auto& [k, v] : *query) r.query.emplace(std::string(k), std::string(v));
+  } else {
+    r.malformed_query = true;
   }
-  for (const auto& [k, v] : *query) r.query.emplace(std::string(k), std::string(v));
   Dispatch(req, std::move(r), route);
   return restinio::request_accepted();
 }
@@ -272,6 +271,9 @@ Reply Server::Impl::Invoke(Request& request, Route& route) {
         return ErrorReply({core::ErrorCode::kForbidden, "This needs the admin role."}, request);
       }
       request.auth = std::move(*who);
+    }
+    if (request.malformed_query) {
+      return ErrorReply({core::ErrorCode::kBadRequest, "The query string is malformed."}, request);
     }
     return route.handler(request);
   } catch (const std::exception& e) {

@@ -99,6 +99,12 @@ std::optional<UserRow> UserStore::FindByLogin(Connection& c, const std::string& 
   return Select(c, "WHERE email_lower = :l", soci::use(lower, "l"));
 }
 
+bool UserStore::LegacyImported(Connection& c, long long legacy_id) {
+  int n = 0;
+  c.Sql() << "SELECT COUNT(*) FROM users WHERE legacy_id = :l", soci::use(legacy_id), soci::into(n);
+  return n > 0;
+}
+
 bool UserStore::UsernameTaken(Connection& c, const std::string& username) {
   const std::string lower = LowerAscii(username);
   int n = 0;

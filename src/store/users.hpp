@@ -35,6 +35,7 @@ class UserStore {
   [[nodiscard]] static std::optional<UserRow> FindById(Connection& c, const std::string& id);
   // Matches the lowered text against both username and email.
   [[nodiscard]] static std::optional<UserRow> FindByLogin(Connection& c, const std::string& login);
+  [[nodiscard]] static bool LegacyImported(Connection& c, long long legacy_id);
   [[nodiscard]] static bool UsernameTaken(Connection& c, const std::string& username);
   [[nodiscard]] static bool EmailTaken(Connection& c, const std::string& email);
   static void UpdatePasswordHash(Connection& c, const std::string& id, const std::string& hash, long long now);
