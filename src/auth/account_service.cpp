@@ -208,13 +208,12 @@ core::Result<AuthContext> AccountService::Authenticate(const std::string& access
   if (!claims) return core::Fail(claims.error());
   return db_.Run([&](store::Connection& c) -> core::Result<AuthContext> {
     const long long now = core::ToMillis(clock_.Now());
-    auto session = store::SessionStore::Find(c, claims->session_id);
-    if (!session || session->user_id != claims->user_id || session->revoked_at || session->expires_at <= now) {
+    auto found = store::UserStore::FindBySession(c, claims->session_id);
+    if (!found || found->user.id != claims->user_id || found->session_revoked_at ||
+        found->session_expires_at <= now || found->user.disabled) {
       return core::Fail(Unauthorized());
     }
-    auto user = store::UserStore::FindById(c, claims->user_id);
-    if (!user || user->disabled) return core::Fail(Unauthorized());
-    return AuthContext{std::move(*user), session->id};
+    return AuthContext{std::move(found->user), claims->session_id};
   });
 }
 

@@ -23,6 +23,8 @@
 #include "auth/password_policy.hpp"
 #include "http/account_handlers.hpp"
 #include "http/routes.hpp"
+#include "jobs/purge.hpp"
+#include "jobs/runner.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
@@ -199,7 +201,10 @@ int RunServe(config::Config cfg) {
   // The one line on stdout: launchers (tests, scripts) wait for it and read the port from it.
   std::printf("listening on %s:%u\n", cfg.listen.host.c_str(), static_cast<unsigned>(port));
   std::fflush(stdout);
-  server.Run(std::chrono::seconds(10), [] {});
+  jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
+  jobs.Add("purge", [&] { (void)jobs::PurgeExpired(*db, cfg, clock); });
+  jobs.Start();
+  server.Run(std::chrono::seconds(10), [&] { jobs.Stop(); });
   db->Close();
   spdlog::info("stopped");
   spdlog::shutdown();

@@ -158,6 +158,7 @@ DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string*
 
 struct Database::Slot {
   std::unique_ptr<soci::session> session;
+  StatementCache statements;  // declared after the session, so destroyed before it
   bool in_use = false;
   std::uint64_t generation = 0;
 };
@@ -225,6 +226,7 @@ Database::Slot* Database::Acquire(core::Error* error) {
   try {
     // A connection older than the last failure seen may be dead too: ping before use.
     if (slot->session && slot->generation != generation && !slot->session->is_connected()) {
+      slot->statements.clear();
       slot->session.reset();
     }
     if (!slot->session) {
@@ -236,6 +238,7 @@ Database::Slot* Database::Acquire(core::Error* error) {
   } catch (const std::exception& e) {
     spdlog::warn("database connection to {} failed: {}", url_.Redacted(), e.what());
     failures_.fetch_add(1, std::memory_order_relaxed);
+    slot->statements.clear();
     slot->session.reset();
     Release(slot, true);
     *error = Unavailable();
@@ -246,6 +249,7 @@ Database::Slot* Database::Acquire(core::Error* error) {
 void Database::Release(Slot* slot, bool broken) {
   std::lock_guard lock(mutex_);
   if (broken) {
+    slot->statements.clear();  // prepared statements die before their session
     slot->session.reset();
     ++generation_;
   }
@@ -262,7 +266,7 @@ core::Result<void> Database::ExecuteErased(const std::function<bool(Connection&)
   std::unique_lock<std::mutex> writer;
   if (transaction && url_.dialect == Dialect::kSqlite) writer = std::unique_lock(sqlite_writer_);
   soci::session& sql = *slot->session;
-  Connection conn(sql, url_.dialect);
+  Connection conn(sql, url_.dialect, &slot->statements);
   bool open_tx = false;
   try {
     if (transaction) {
@@ -307,7 +311,10 @@ void Database::Close() {
   std::lock_guard lock(mutex_);
   closed_ = true;
   for (auto& s : slots_) {
-    if (!s->in_use) s->session.reset();
+    if (!s->in_use) {
+      s->statements.clear();
+      s->session.reset();
+    }
   }
   available_.notify_all();
 }

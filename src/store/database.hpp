@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,16 +45,35 @@ struct DatabaseOptions {
   std::chrono::milliseconds acquire_timeout{5000};
 };
 
+// Prepared statements kept per pooled session (SOCI's `session <<` prepares on every call).
+using StatementCache = std::map<const void*, std::shared_ptr<void>>;
+
 // One pooled session, lent to a unit of work. Not thread safe; never kept past the unit of work.
 class Connection {
  public:
-  Connection(soci::session& sql, Dialect dialect) : sql_(sql), dialect_(dialect) {}
+  Connection(soci::session& sql, Dialect dialect, StatementCache* cache = nullptr)
+      : sql_(sql), dialect_(dialect), cache_(cache) {}
   [[nodiscard]] soci::session& Sql() { return sql_; }
   [[nodiscard]] Dialect GetDialect() const { return dialect_; }
+
+  // The T made once per session by `make(Sql())` for this key (the address of a static tag):
+  // T holds a prepared soci::statement and the variables bound to it. Hot paths only.
+  template <class T, class Make>
+  T& Prepared(const void* key, Make&& make) {
+    if (cache_ == nullptr) {
+      local_ = std::shared_ptr<T>(make(sql_));
+      return *static_cast<T*>(local_.get());
+    }
+    auto& slot = (*cache_)[key];
+    if (!slot) slot = std::shared_ptr<T>(make(sql_));
+    return *static_cast<T*>(slot.get());
+  }
 
  private:
   soci::session& sql_;
   Dialect dialect_;
+  StatementCache* cache_;
+  std::shared_ptr<void> local_;
 };
 
 // What a failed database call means for the client.

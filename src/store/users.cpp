@@ -43,7 +43,44 @@ std::optional<UserRow> Select(Connection& c, const std::string& tail, Binds&&...
   return u.Finish(c.Sql().got_data());
 }
 
+// The authentication query, prepared once per pooled session.
+struct SessionUserQuery {
+  std::string session_id;
+  UserInto u;
+  long long revoked = 0;
+  soci::indicator revoked_ind = soci::i_null;
+  long long expires = 0;
+  soci::statement st;
+
+  explicit SessionUserQuery(soci::session& sql)
+      : st((sql.prepare << "SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.role, "
+                           "u.email_verified, u.disabled, u.pending_email, u.legacy_id, u.created_at, u.updated_at, "
+                           "s.revoked_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id "
+                           "WHERE s.id = :sid",
+            soci::use(session_id), soci::into(u.row.id), soci::into(u.row.username), soci::into(u.row.email),
+            soci::into(u.row.display_name), soci::into(u.row.password_hash), soci::into(u.row.role),
+            soci::into(u.email_verified), soci::into(u.disabled), soci::into(u.pending, u.pending_ind),
+            soci::into(u.legacy, u.legacy_ind), soci::into(u.row.created_at), soci::into(u.row.updated_at),
+            soci::into(revoked, revoked_ind), soci::into(expires))) {}
+};
+
+const int kSessionUserQueryTag = 0;
+
 }  // namespace
+
+std::optional<SessionUser> UserStore::FindBySession(Connection& c, const std::string& session_id) {
+  auto& q = c.Prepared<SessionUserQuery>(&kSessionUserQueryTag,
+                                         [](soci::session& sql) { return new SessionUserQuery(sql); });
+  q.session_id = session_id;
+  q.u = UserInto{};
+  q.revoked_ind = soci::i_null;
+  const bool got = q.st.execute(true);
+  auto user = q.u.Finish(got);
+  if (!user) return std::nullopt;
+  SessionUser out{std::move(*user), std::nullopt, q.expires};
+  if (q.revoked_ind == soci::i_ok) out.session_revoked_at = q.revoked;
+  return out;
+}
 
 std::string LowerAscii(std::string_view s) {
   std::string out(s);

@@ -28,8 +28,17 @@ struct UserRow {
 // ASCII lowercase: what the *_lower unique columns hold.
 [[nodiscard]] std::string LowerAscii(std::string_view s);
 
+// A session and its user, as authentication needs them.
+struct SessionUser {
+  UserRow user;
+  std::optional<long long> session_revoked_at;
+  long long session_expires_at = 0;
+};
+
 class UserStore {
  public:
+  // One prepared query per request: the session by id joined with its user.
+  [[nodiscard]] static std::optional<SessionUser> FindBySession(Connection& c, const std::string& session_id);
   // kConflict with errors.username or errors.email ("is already taken") on a duplicate.
   [[nodiscard]] static core::Result<void> Insert(Connection& c, const UserRow& user);
   [[nodiscard]] static std::optional<UserRow> FindById(Connection& c, const std::string& id);

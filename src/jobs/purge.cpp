@@ -1,0 +1,40 @@
+// Deletes expired rows in small statements so a purge never holds locks for long.
+#include "jobs/purge.hpp"
+
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "store/rate_events.hpp"
+#include "store/sessions.hpp"
+
+namespace ikigai::jobs {
+
+PurgeCounts PurgeExpired(store::Database& db, const config::Config& config, const core::Clock& clock) {
+  PurgeCounts counts;
+  const long long now = core::ToMillis(clock.Now());
+  constexpr long long kDayMs = 24LL * 3600 * 1000;
+  long long longest_window_ms = 3600LL * 1000;
+  for (const auto& [name, limit] : config.rate_limits) {
+    longest_window_ms = std::max<long long>(longest_window_ms, limit.window.count() * 1000LL);
+  }
+  const long long activity_before = now - static_cast<long long>(config.activity_retention.count()) * kDayMs;
+  auto done = db.Run([&](store::Connection& c) -> core::Result<void> {
+    counts.sessions = store::SessionStore::PurgeEnded(c, now - kDayMs);
+    counts.rate_events = store::RateEventStore::PurgeBefore(c, now - longest_window_ms);
+    soci::statement st = (c.Sql().prepare << "DELETE FROM activity WHERE at < :b", soci::use(activity_before));
+    st.execute(true);
+    counts.activity = st.get_affected_rows();
+    return {};
+  });
+  if (!done) {
+    spdlog::warn("purge job: database unavailable, will retry");
+  } else if (counts.sessions + counts.rate_events + counts.activity > 0) {
+    spdlog::info("purged {} ended session(s), {} rate-limit event(s), {} activity event(s)", counts.sessions,
+                 counts.rate_events, counts.activity);
+  }
+  return counts;
+}
+
+}  // namespace ikigai::jobs
