@@ -95,6 +95,7 @@ CREATE TABLE task_tags (
   task_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   user_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   tag VARCHAR(32) COLLATE utf8mb4_bin NOT NULL,
+  position SMALLINT NOT NULL DEFAULT 0,
   PRIMARY KEY (task_id, tag),
   KEY ix_task_tags_user_tag (user_id, tag, task_id),
   CONSTRAINT fk_task_tags_task FOREIGN KEY (task_id) REFERENCES tasks (id) ON DELETE CASCADE,

@@ -92,6 +92,7 @@ CREATE TABLE task_tags (
   task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
   user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   tag TEXT NOT NULL,
+  position INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (task_id, tag)
 );
 CREATE INDEX ix_task_tags_user_tag ON task_tags (user_id, tag, task_id);

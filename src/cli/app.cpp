@@ -187,7 +187,10 @@ int RunServe(config::Config cfg) {
   http::Router router;
   http::Server server(cfg, router, clock, random);
   server.SetAuthenticator(&authenticator);
-  http::Services services{*db, accounts};
+  tasks::TaskService task_service(*db, clock, random);
+  tasks::IkigaiMapService map_service(*db, clock, random);
+  http::CursorSealer cursors(cfg.jwt_secrets);
+  http::Services services{*db, accounts, task_service, map_service, cursors};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {

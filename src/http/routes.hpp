@@ -2,6 +2,9 @@
 #pragma once
 
 #include "auth/account_service.hpp"
+#include "http/cursor.hpp"
+#include "tasks/ikigai_map_service.hpp"
+#include "tasks/task_service.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
@@ -12,6 +15,9 @@ namespace ikigai::http {
 struct Services {
   store::Database& db;
   auth::AccountService& accounts;
+  tasks::TaskService& tasks;
+  tasks::IkigaiMapService& maps;
+  const CursorSealer& cursors;
 };
 
 void RegisterRoutes(Router& router, Server& server, Services& services);

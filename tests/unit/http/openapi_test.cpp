@@ -30,7 +30,10 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   auth::PasswordPolicy policy;
   auth::AccessTokens tokens({{std::string(32, 'k')}, "ikigai", "ikigai", std::chrono::seconds(900)}, clock, random);
   auth::AccountService accounts(db, *cfg, clock, random, hasher, policy, tokens);
-  Services services{db, accounts};
+  tasks::TaskService task_service(db, clock, random);
+  tasks::IkigaiMapService map_service(db, clock, random);
+  CursorSealer cursors({std::string(32, 'k')});
+  Services services{db, accounts, task_service, map_service, cursors};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());

@@ -1,0 +1,14 @@
+// Handlers of API.md's Tasks and Ikigai map sections.
+#pragma once
+
+#include "http/cursor.hpp"
+#include "http/router.hpp"
+#include "tasks/ikigai_map_service.hpp"
+#include "tasks/task_service.hpp"
+
+namespace ikigai::http {
+
+void RegisterTaskRoutes(Router& router, tasks::TaskService& tasks, tasks::IkigaiMapService& maps,
+                        const CursorSealer& cursors);
+
+}  // namespace ikigai::http

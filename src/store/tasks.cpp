@@ -1,0 +1,256 @@
+// Task SQL: one statement per page with the filters and the keyset condition of the sort.
+#include "store/tasks.hpp"
+
+#include <soci/soci.h>
+
+#include <deque>
+
+namespace ikigai::store {
+namespace {
+
+constexpr const char* kColumns =
+    "SELECT id, user_id, title, notes, status, priority, due_at, created_at, updated_at, completed_at, version "
+    "FROM tasks ";
+
+// Fetch target for one task row.
+struct TaskInto {
+  TaskRow row;
+  long long due = 0, completed = 0;
+  soci::indicator due_ind = soci::i_null, completed_ind = soci::i_null;
+
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(row.id));
+    st.exchange(soci::into(row.user_id));
+    st.exchange(soci::into(row.title));
+    st.exchange(soci::into(row.notes));
+    st.exchange(soci::into(row.status));
+    st.exchange(soci::into(row.priority));
+    st.exchange(soci::into(due, due_ind));
+    st.exchange(soci::into(row.created_at));
+    st.exchange(soci::into(row.updated_at));
+    st.exchange(soci::into(completed, completed_ind));
+    st.exchange(soci::into(row.version));
+  }
+  TaskRow Take() {
+    TaskRow out = row;
+    out.due_at = due_ind == soci::i_ok ? std::optional<long long>(due) : std::nullopt;
+    out.completed_at = completed_ind == soci::i_ok ? std::optional<long long>(completed) : std::nullopt;
+    return out;
+  }
+};
+
+// Values bound to a dynamically built statement; deques keep their addresses stable.
+struct Binds {
+  std::deque<std::string> strings;
+  std::deque<long long> numbers;
+  std::vector<std::pair<bool, std::size_t>> order;  // (is_string, index); placeholder :p<position+1>
+  std::deque<std::string> names;
+
+  std::string Add(std::string v) {
+    strings.push_back(std::move(v));
+    order.emplace_back(true, strings.size() - 1);
+    return Placeholder();
+  }
+  std::string Add(long long v) {
+    numbers.push_back(v);
+    order.emplace_back(false, numbers.size() - 1);
+    return Placeholder();
+  }
+  std::string Placeholder() const {
+    std::string p(":p");
+    p += std::to_string(order.size());
+    return p;
+  }
+  // Binds by name: the placeholders' order in the text need not match the order of Add calls.
+  void Bind(soci::statement& st) {
+    for (std::size_t n = 0; n < order.size(); ++n) {
+      std::string name(1, 'p');  // (not "p" + to_string: GCC 12 -Wrestrict false positive)
+      name += std::to_string(n + 1);
+      names.push_back(std::move(name));
+      const auto [is_string, i] = order[n];
+      if (is_string) {
+        st.exchange(soci::use(strings[i], names.back()));
+      } else {
+        st.exchange(soci::use(numbers[i], names.back()));
+      }
+    }
+  }
+};
+
+std::string EscapeLike(const std::string& q) {
+  std::string out;
+  for (char ch : q) {
+    if (ch == '%' || ch == '_' || ch == '\\') out.push_back('\\');
+    out.push_back(ch);
+  }
+  return out;
+}
+
+void LoadTags(Connection& c, std::vector<TaskRow>& tasks) {
+  if (tasks.empty()) return;
+  Binds binds;
+  std::string in;
+  for (const auto& t : tasks) in += (in.empty() ? "" : ", ") + binds.Add(t.id);
+  std::string task_id, tag;
+  soci::statement st(c.Sql());
+  binds.Bind(st);
+  st.exchange(soci::into(task_id));
+  st.exchange(soci::into(tag));
+  st.alloc();
+  st.prepare("SELECT task_id, tag FROM task_tags WHERE task_id IN (" + in + ") ORDER BY task_id, position");
+  st.define_and_bind();
+  st.execute();
+  while (st.fetch()) {
+    for (auto& t : tasks) {
+      if (t.id == task_id) {
+        t.tags.push_back(tag);
+        break;
+      }
+    }
+  }
+}
+
+void WriteTags(Connection& c, const TaskRow& task) {
+  c.Sql() << "DELETE FROM task_tags WHERE task_id = :id", soci::use(task.id);
+  for (std::size_t i = 0; i < task.tags.size(); ++i) {
+    const int position = static_cast<int>(i);
+    c.Sql() << "INSERT INTO task_tags (task_id, user_id, tag, position) VALUES (:t, :u, :g, :p)", soci::use(task.id),
+        soci::use(task.user_id), soci::use(task.tags[i]), soci::use(position);
+  }
+}
+
+}  // namespace
+
+void TaskStore::Insert(Connection& c, const TaskRow& t) {
+  const long long due = t.due_at.value_or(0), completed = t.completed_at.value_or(0);
+  soci::indicator due_ind = t.due_at ? soci::i_ok : soci::i_null;
+  soci::indicator completed_ind = t.completed_at ? soci::i_ok : soci::i_null;
+  c.Sql() << "INSERT INTO tasks (id, user_id, title, notes, status, priority, due_at, created_at, updated_at, "
+             "completed_at, version) VALUES (:id, :u, :t, :n, :s, :p, :d, :ca, :ua, :co, :v)",
+      soci::use(t.id), soci::use(t.user_id), soci::use(t.title), soci::use(t.notes), soci::use(t.status),
+      soci::use(t.priority), soci::use(due, due_ind), soci::use(t.created_at), soci::use(t.updated_at),
+      soci::use(completed, completed_ind), soci::use(t.version);
+  WriteTags(c, t);
+}
+
+std::optional<TaskRow> TaskStore::Get(Connection& c, const std::string& user_id, const std::string& id,
+                                      bool for_update) {
+  TaskInto into;
+  soci::statement st(c.Sql());
+  std::string uid = user_id, tid = id;
+  into.Bind(st);
+  st.exchange(soci::use(tid));
+  st.exchange(soci::use(uid));
+  st.alloc();
+  st.prepare(std::string(kColumns) + "WHERE id = :id AND user_id = :u" +
+             (for_update && c.GetDialect() == Dialect::kMysql ? " FOR UPDATE" : ""));
+  st.define_and_bind();
+  if (!st.execute(true)) return std::nullopt;
+  std::vector<TaskRow> one{into.Take()};
+  LoadTags(c, one);
+  return one.front();
+}
+
+bool TaskStore::Update(Connection& c, const TaskRow& t, int expected_version) {
+  const long long due = t.due_at.value_or(0), completed = t.completed_at.value_or(0);
+  soci::indicator due_ind = t.due_at ? soci::i_ok : soci::i_null;
+  soci::indicator completed_ind = t.completed_at ? soci::i_ok : soci::i_null;
+  soci::statement st = (c.Sql().prepare << "UPDATE tasks SET title = :t, notes = :n, status = :s, priority = :p, "
+                                           "due_at = :d, updated_at = :ua, completed_at = :co, version = :v "
+                                           "WHERE id = :id AND user_id = :u AND version = :ev",
+                        soci::use(t.title), soci::use(t.notes), soci::use(t.status), soci::use(t.priority),
+                        soci::use(due, due_ind), soci::use(t.updated_at), soci::use(completed, completed_ind),
+                        soci::use(t.version), soci::use(t.id), soci::use(t.user_id), soci::use(expected_version));
+  st.execute(true);
+  if (st.get_affected_rows() != 1) return false;
+  WriteTags(c, t);
+  return true;
+}
+
+bool TaskStore::Delete(Connection& c, const std::string& user_id, const std::string& id) {
+  soci::statement st = (c.Sql().prepare << "DELETE FROM tasks WHERE id = :id AND user_id = :u", soci::use(id),
+                        soci::use(user_id));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+std::vector<TaskRow> TaskStore::List(Connection& c, const TaskQuery& q) {
+  Binds b;
+  std::string where = "WHERE user_id = " + b.Add(q.user_id);
+  if (q.status) where += " AND status = " + b.Add(*q.status);
+  if (q.tag) {
+    where += " AND EXISTS (SELECT 1 FROM task_tags g WHERE g.task_id = tasks.id AND g.user_id = " + b.Add(q.user_id) +
+             " AND g.tag = " + b.Add(*q.tag) + ")";
+  }
+  if (q.q) {
+    // LIKE is case-insensitive here: ASCII on SQLite, the column collation on MariaDB.
+    const std::string pattern = "%" + EscapeLike(*q.q) + "%";
+    where += " AND (title LIKE " + b.Add(pattern) + " ESCAPE '\\' OR notes LIKE " + b.Add(pattern) + " ESCAPE '\\')";
+  }
+  if (q.due_before) where += " AND due_at IS NOT NULL AND due_at < " + b.Add(*q.due_before);
+  if (q.due_after) where += " AND due_at IS NOT NULL AND due_at > " + b.Add(*q.due_after);
+
+  // Ties are broken by created_at then id, ascending; -created_at runs wholly newest first.
+  auto ties_asc = [&](const TaskKey& k) {
+    return "(created_at > " + b.Add(k.created_at) + " OR (created_at = " + b.Add(k.created_at) + " AND id > " +
+           b.Add(k.id) + "))";
+  };
+  std::string order;
+  switch (q.sort) {
+    case TaskSort::kCreatedAsc:
+      order = " ORDER BY created_at ASC, id ASC";
+      if (q.after) where += " AND " + ties_asc(*q.after);
+      break;
+    case TaskSort::kCreatedDesc:
+      order = " ORDER BY created_at DESC, id DESC";
+      if (q.after) {
+        where += " AND (created_at < " + b.Add(q.after->created_at) + " OR (created_at = " +
+                 b.Add(q.after->created_at) + " AND id < " + b.Add(q.after->id) + "))";
+      }
+      break;
+    case TaskSort::kPriorityAsc:
+    case TaskSort::kPriorityDesc: {
+      const bool asc = q.sort == TaskSort::kPriorityAsc;
+      order = asc ? " ORDER BY priority ASC, created_at ASC, id ASC" : " ORDER BY priority DESC, created_at ASC, id ASC";
+      if (q.after) {
+        const long long p = q.after->priority;
+        where += std::string(" AND (priority ") + (asc ? ">" : "<") + " " + b.Add(p) + " OR (priority = " + b.Add(p) +
+                 " AND " + ties_asc(*q.after) + "))";
+      }
+      break;
+    }
+    case TaskSort::kDueAsc:
+    case TaskSort::kDueDesc: {
+      // Tasks without a due date come last in both directions.
+      const bool asc = q.sort == TaskSort::kDueAsc;
+      order = std::string(" ORDER BY CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at ") + (asc ? "ASC" : "DESC") +
+              ", created_at ASC, id ASC";
+      if (q.after) {
+        if (q.after->due_at) {
+          const long long d = *q.after->due_at;
+          where += std::string(" AND (due_at IS NULL OR due_at ") + (asc ? ">" : "<") + " " + b.Add(d) +
+                   " OR (due_at = " + b.Add(d) + " AND " + ties_asc(*q.after) + "))";
+        } else {
+          where += " AND due_at IS NULL AND " + ties_asc(*q.after);
+        }
+      }
+      break;
+    }
+  }
+  const std::string limit = " LIMIT " + b.Add(static_cast<long long>(q.limit) + 1);
+
+  TaskInto into;
+  soci::statement st(c.Sql());
+  into.Bind(st);
+  b.Bind(st);
+  st.alloc();
+  st.prepare(kColumns + where + order + limit);
+  st.define_and_bind();
+  st.execute();
+  std::vector<TaskRow> out;
+  while (st.fetch()) out.push_back(into.Take());
+  LoadTags(c, out);
+  return out;
+}
+
+}  // namespace ikigai::store
