@@ -252,6 +252,8 @@ int Main(int argc, char** argv) {
   disable->add_option("user", user_args.target, "id, username or email")->required();
   CLI::App* enable = user->add_subcommand("enable", "Enable a disabled user");
   enable->add_option("user", user_args.target, "id, username or email")->required();
+  // Settings such as --database-url may follow the nested command: let them reach `user`.
+  for (CLI::App* sub : {create, list, set_role, disable, enable}) sub->fallthrough();
 
   SettingOptions import_settings;
   ImportArgs import_args;

@@ -75,6 +75,14 @@ std::optional<SessionUser> UserStore::FindBySession(Connection& c, const std::st
   q.u = UserInto{};
   q.revoked_ind = soci::i_null;
   const bool got = q.st.execute(true);
+  // Step the statement to its end: a kept SQLite statement that still has a row pending holds
+  // its read transaction open, and every later query on this connection would see that snapshot.
+  if (got) {
+    UserInto spare = q.u;
+    while (q.st.fetch()) {
+    }
+    q.u = spare;
+  }
   auto user = q.u.Finish(got);
   if (!user) return std::nullopt;
   SessionUser out{std::move(*user), std::nullopt, q.expires};
