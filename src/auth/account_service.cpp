@@ -75,13 +75,15 @@ core::Result<store::UserRow> AccountService::Register(const RegisterInput& in, c
   user.password_hash = hasher_.Hash(in.password);
   user.role = role;
   user.created_at = user.updated_at = core::ToMillis(clock_.Now());
-  return db_.Transaction([&](store::Connection& c) -> core::Result<store::UserRow> {
+  auto created = db_.Transaction([&](store::Connection& c) -> core::Result<store::UserRow> {
     if (auto inserted = store::UserStore::Insert(c, user); !inserted) return core::Fail(inserted.error());
     recorder_.Record(c, meta, {.actor_id = user.id, .action = "auth.registered", .target_type = "user",
                                .target_id = user.id, .data = {{"role", role}}});
     if (mail_hook_ != nullptr) mail_hook_->OnRegistered(c, user, meta);
     return user;
   });
+  if (created && mail_hook_ != nullptr) mail_hook_->AfterCommit();
+  return created;
 }
 
 core::Result<void> AccountService::CheckLoginRate(const std::optional<std::string>& login,

@@ -46,6 +46,8 @@ class AccountMailHook {
   virtual ~AccountMailHook() = default;
   // Runs inside the registration transaction.
   virtual void OnRegistered(store::Connection& c, const store::UserRow& user, const core::RequestMeta& meta) = 0;
+  // Runs after the registration committed (to deliver queued mail without waiting).
+  virtual void AfterCommit() = 0;
 };
 
 class AccountService {

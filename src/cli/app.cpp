@@ -23,6 +23,8 @@
 #include "auth/password_policy.hpp"
 #include "http/account_handlers.hpp"
 #include "http/routes.hpp"
+#include "mail/mailer.hpp"
+#include "mail/outbox.hpp"
 #include "jobs/purge.hpp"
 #include "jobs/runner.hpp"
 #include "http/server.hpp"
@@ -190,7 +192,24 @@ int RunServe(config::Config cfg) {
   tasks::TaskService task_service(*db, clock, random);
   tasks::IkigaiMapService map_service(*db, clock, random);
   http::CursorSealer cursors(cfg.jwt_secrets);
-  http::Services services{*db, accounts, task_service, map_service, cursors};
+
+  std::unique_ptr<mail::Mailer> mailer;
+  if (cfg.smtp_url.empty()) {
+    mailer = std::make_unique<mail::DirectoryMailer>(std::filesystem::path(cfg.data_dir) / "mail", clock);
+  } else {
+    auto smtp = mail::ParseSmtpUrl(cfg.smtp_url);
+    if (!smtp) {
+      std::cerr << "ikigai: configuration error: " << smtp.error().detail << "\n";
+      return kExitUsage;
+    }
+    mailer = std::make_unique<mail::SmtpMailer>(*smtp);
+  }
+  spdlog::info("mail: {}", mailer->Describe());
+  mail::Outbox outbox(clock, random);
+  mail::OutboxSender sender(*db, *mailer, {cfg.mail_from, cfg.mail_retry_min}, clock, random);
+  auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox);
+  accounts.SetMailHook(&recovery);
+  http::Services services{*db, accounts, task_service, map_service, cursors, recovery, &sender};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {
@@ -205,7 +224,9 @@ int RunServe(config::Config cfg) {
   std::printf("listening on %s:%u\n", cfg.listen.host.c_str(), static_cast<unsigned>(port));
   std::fflush(stdout);
   jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
+  jobs.Add("outbox", [&] { sender.RunOnce(); });
   jobs.Add("purge", [&] { (void)jobs::PurgeExpired(*db, cfg, clock); });
+  outbox.SetWake([&jobs] { jobs.Wake(); });
   jobs.Start();
   server.Run(std::chrono::seconds(10), [&] { jobs.Stop(); });
   db->Close();

@@ -140,6 +140,7 @@ const std::vector<Setting>& Settings() {
       {"IKIGAI_MAX_BODY_BYTES", "--max-body-bytes", "65536", "largest request body accepted"},
       {"IKIGAI_REQUIRE_VERIFIED_EMAIL", "--require-verified-email", "false", "refuse login to unverified accounts"},
       {"IKIGAI_JOBS_INTERVAL", "--jobs-interval", "30", "how often background jobs look for work"},
+      {"IKIGAI_MAIL_RETRY_MIN", "--mail-retry-min", "60", "first retry delay of an email that could not be sent (doubles up to 1 h)"},
       {"IKIGAI_ACTIVITY_RETENTION_DAYS", "--activity-retention-days", "365", "days of activity kept"},
       {"IKIGAI_RATE_LIMITS", "--rate-limits", "", "overrides, e.g. login_account=10/15m,register_address=20/1h; off disables"},
       {"IKIGAI_IO_THREADS", "--io-threads", "2", "HTTP I/O threads"},
@@ -267,6 +268,9 @@ core::Result<Config> FromValues(const std::map<std::string, std::string>& values
   auto jobs = ParseDuration(get("IKIGAI_JOBS_INTERVAL"));
   if (!jobs) return core::Fail(Bad("IKIGAI_JOBS_INTERVAL", "must be a positive duration"));
   c.jobs_interval = *jobs;
+  auto retry = ParseDuration(get("IKIGAI_MAIL_RETRY_MIN"));
+  if (!retry || *retry > std::chrono::hours(1)) return core::Fail(Bad("IKIGAI_MAIL_RETRY_MIN", "must be a positive duration of at most 1h"));
+  c.mail_retry_min = *retry;
   auto retention = ParseUnsigned<int>(get("IKIGAI_ACTIVITY_RETENTION_DAYS"));
   if (!retention || *retention < 1) return core::Fail(Bad("IKIGAI_ACTIVITY_RETENTION_DAYS", "must be a positive number of days"));
   c.activity_retention = std::chrono::days{*retention};

@@ -55,6 +55,7 @@ struct Config {
   std::size_t max_body_bytes = 65536;
   bool require_verified_email = false;
   std::chrono::seconds jobs_interval{30};
+  std::chrono::seconds mail_retry_min{60};  // first retry delay of a failed email, doubling to 1 h
   std::chrono::days activity_retention{365};
   bool rate_limits_enabled = true;
   std::map<std::string, RateLimit> rate_limits;  // login_account, login_address, ...

@@ -59,7 +59,7 @@ long ResidentBytes() {
 
 }  // namespace
 
-std::string RenderMetrics(Server& server, const store::Database& db) {
+std::string RenderMetrics(Server& server, const store::Database& db, const mail::OutboxSender* outbox_sender) {
   std::string out;
   std::string histograms;
   out += "# HELP ikigai_http_requests_total HTTP requests by method, route template and status.\n"
@@ -105,6 +105,22 @@ std::string RenderMetrics(Server& server, const store::Database& db) {
                  "# TYPE process_resident_memory_bytes gauge\n"
                  "process_resident_memory_bytes {}\n",
                  stats.in_use, stats.size, stats.reconnects, stats.failures, ResidentBytes());
+  if (outbox_sender != nullptr) {
+    fmt::format_to(std::back_inserter(out),
+                   "# HELP ikigai_mail_outbox_depth Emails waiting to be sent (as of the last sender run).\n"
+                   "# TYPE ikigai_mail_outbox_depth gauge\n"
+                   "ikigai_mail_outbox_depth {}\n"
+                   "# HELP ikigai_mail_sent_total Emails delivered by this instance.\n"
+                   "# TYPE ikigai_mail_sent_total counter\n"
+                   "ikigai_mail_sent_total {}\n"
+                   "# HELP ikigai_mail_retried_total Deliveries that failed and were scheduled again.\n"
+                   "# TYPE ikigai_mail_retried_total counter\n"
+                   "ikigai_mail_retried_total {}\n"
+                   "# HELP ikigai_mail_failed_total Emails given up after 24 hours of failures.\n"
+                   "# TYPE ikigai_mail_failed_total counter\n"
+                   "ikigai_mail_failed_total {}\n",
+                   outbox_sender->Depth(), outbox_sender->Sent(), outbox_sender->Retried(), outbox_sender->Failed());
+  }
   return out;
 }
 

@@ -5,10 +5,12 @@
 #include <string>
 
 #include "http/server.hpp"
+#include "mail/outbox.hpp"
 #include "store/database.hpp"
 
 namespace ikigai::http {
 
-[[nodiscard]] std::string RenderMetrics(Server& server, const store::Database& db);
+[[nodiscard]] std::string RenderMetrics(Server& server, const store::Database& db,
+                                        const mail::OutboxSender* outbox_sender);
 
 }  // namespace ikigai::http

@@ -5,6 +5,7 @@
 
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "mail/outbox.hpp"
 #include "store/database.hpp"
 
 namespace ikigai::http {
@@ -12,6 +13,7 @@ namespace ikigai::http {
 // The OpenAPI 3.1 document of the whole API (src/http/openapi.json, compiled in).
 [[nodiscard]] std::string_view OpenApiDocument();
 
-void RegisterOperationRoutes(Router& router, Server& server, store::Database& db);
+void RegisterOperationRoutes(Router& router, Server& server, store::Database& db,
+                             const mail::OutboxSender* outbox_sender);
 
 }  // namespace ikigai::http

@@ -3,14 +3,16 @@
 
 #include "http/account_handlers.hpp"
 #include "http/operations.hpp"
+#include "http/recovery_handlers.hpp"
 #include "http/task_handlers.hpp"
 
 namespace ikigai::http {
 
 void RegisterRoutes(Router& router, Server& server, Services& services) {
-  RegisterOperationRoutes(router, server, services.db);
+  RegisterOperationRoutes(router, server, services.db, services.outbox_sender);
   RegisterAccountRoutes(router, services.accounts);
   RegisterTaskRoutes(router, services.tasks, services.maps, services.cursors);
+  RegisterRecoveryRoutes(router, services.recovery);
 }
 
 }  // namespace ikigai::http

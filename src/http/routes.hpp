@@ -2,6 +2,8 @@
 #pragma once
 
 #include "auth/account_service.hpp"
+#include "auth/recovery_service.hpp"
+#include "mail/outbox.hpp"
 #include "http/cursor.hpp"
 #include "tasks/ikigai_map_service.hpp"
 #include "tasks/task_service.hpp"
@@ -18,6 +20,8 @@ struct Services {
   tasks::TaskService& tasks;
   tasks::IkigaiMapService& maps;
   const CursorSealer& cursors;
+  auth::RecoveryService& recovery;
+  const mail::OutboxSender* outbox_sender = nullptr;  // for metrics; null where no sender runs
 };
 
 void RegisterRoutes(Router& router, Server& server, Services& services);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "store/one_time_tokens.hpp"
+#include "store/outbox.hpp"
 #include "store/rate_events.hpp"
 #include "store/sessions.hpp"
 
@@ -23,6 +25,8 @@ PurgeCounts PurgeExpired(store::Database& db, const config::Config& config, cons
   auto done = db.Run([&](store::Connection& c) -> core::Result<void> {
     counts.sessions = store::SessionStore::PurgeEnded(c, now - kDayMs);
     counts.rate_events = store::RateEventStore::PurgeBefore(c, now - longest_window_ms);
+    counts.tokens = store::OneTimeTokenStore::PurgeExpired(c, now);
+    counts.mail = store::OutboxStore::PurgeSent(c, now - 7 * kDayMs);
     soci::statement st = (c.Sql().prepare << "DELETE FROM activity WHERE at < :b", soci::use(activity_before));
     st.execute(true);
     counts.activity = st.get_affected_rows();
@@ -30,9 +34,9 @@ PurgeCounts PurgeExpired(store::Database& db, const config::Config& config, cons
   });
   if (!done) {
     spdlog::warn("purge job: database unavailable, will retry");
-  } else if (counts.sessions + counts.rate_events + counts.activity > 0) {
-    spdlog::info("purged {} ended session(s), {} rate-limit event(s), {} activity event(s)", counts.sessions,
-                 counts.rate_events, counts.activity);
+  } else if (counts.sessions + counts.rate_events + counts.activity + counts.tokens + counts.mail > 0) {
+    spdlog::info("purged {} ended session(s), {} rate-limit event(s), {} activity event(s), {} one-time token(s), "
+                 "{} sent email(s)", counts.sessions, counts.rate_events, counts.activity, counts.tokens, counts.mail);
   }
   return counts;
 }

@@ -12,6 +12,18 @@
 namespace ikigai::store {
 namespace {
 
+// "UNIQUE constraint failed: users.email_lower" followed by SOCI's copy of the SQL: keep the
+// table.column list only.
+std::string SqliteConstraint(const std::string& msg) {
+  const std::string marker = "UNIQUE constraint failed: ";
+  const auto at = msg.find(marker);
+  if (at == std::string::npos) return {};
+  std::string rest = msg.substr(at + marker.size());
+  const auto end = rest.find_first_of(" \n\t");
+  if (end != std::string::npos) rest.resize(end);
+  return rest;
+}
+
 std::string PercentDecode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -110,9 +122,11 @@ DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string*
       switch (m->err_num_) {
         case 1062:  // ER_DUP_ENTRY: "Duplicate entry 'x' for key 'name'"
           if (constraint != nullptr) {
+            // SOCI appends the failed SQL to the message: keep only the quoted index name.
             const std::string msg = m->what();
             const auto k = msg.find("for key '");
-            *constraint = k == std::string::npos ? std::string{} : msg.substr(k + 9);
+            const auto end = k == std::string::npos ? std::string::npos : msg.find('\'', k + 9);
+            *constraint = end == std::string::npos ? std::string{} : msg.substr(k + 9, end - k - 9);
           }
           return DbFailure::kDuplicate;
         case 1040:  // too many connections
@@ -136,7 +150,7 @@ DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string*
     if (code == 19) {  // SQLITE_CONSTRAINT: "UNIQUE constraint failed: table.column"
       const std::string msg = s->what();
       if (msg.find("UNIQUE") == std::string::npos) return DbFailure::kOther;
-      if (constraint != nullptr) *constraint = msg.substr(msg.find("UNIQUE"));
+      if (constraint != nullptr) *constraint = SqliteConstraint(msg);
       return DbFailure::kDuplicate;
     }
     if (code == 5 || code == 6 || code == 14 || code == 13 || code == 10) return DbFailure::kUnavailable;
@@ -145,7 +159,7 @@ DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string*
   if (const auto* s = dynamic_cast<const soci::soci_error*>(&e)) {
     const std::string msg = s->what();
     if (msg.find("UNIQUE constraint failed") != std::string::npos) {
-      if (constraint != nullptr) *constraint = msg.substr(msg.find("UNIQUE"));
+      if (constraint != nullptr) *constraint = SqliteConstraint(msg);
       return DbFailure::kDuplicate;
     }
     if (msg.find("database is locked") != std::string::npos ||
@@ -298,6 +312,19 @@ core::Result<void> Database::ExecuteErased(const std::function<bool(Connection&)
     }
     // Anything else is a bug or an unexpected state: log the details, tell the client nothing.
     spdlog::error("database error: {}", e.what());
+    return core::Fail(core::ErrorCode::kInternal);
+  } catch (...) {
+    // Whatever was thrown, the transaction ends and the connection goes back to the pool.
+    bool broken = false;
+    if (open_tx) {
+      try {
+        sql << "ROLLBACK";
+      } catch (...) {
+        broken = true;
+      }
+    }
+    Release(slot, broken);
+    spdlog::error("database unit of work threw a non-standard exception");
     return core::Fail(core::ErrorCode::kInternal);
   }
 }

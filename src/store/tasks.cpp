@@ -77,10 +77,11 @@ struct Binds {
   }
 };
 
+// '!' escapes LIKE wildcards: a backslash would need escaping itself in MariaDB string literals.
 std::string EscapeLike(const std::string& q) {
   std::string out;
   for (char ch : q) {
-    if (ch == '%' || ch == '_' || ch == '\\') out.push_back('\\');
+    if (ch == '%' || ch == '_' || ch == '!') out.push_back('!');
     out.push_back(ch);
   }
   return out;
@@ -185,7 +186,9 @@ std::vector<TaskRow> TaskStore::List(Connection& c, const TaskQuery& q) {
   if (q.q) {
     // LIKE is case-insensitive here: ASCII on SQLite, the column collation on MariaDB.
     const std::string pattern = "%" + EscapeLike(*q.q) + "%";
-    where += " AND (title LIKE " + b.Add(pattern) + " ESCAPE '\\' OR notes LIKE " + b.Add(pattern) + " ESCAPE '\\')";
+    const std::string title_like = b.Add(pattern);
+    const std::string notes_like = b.Add(pattern);
+    where += " AND (title LIKE " + title_like + " ESCAPE '!' OR notes LIKE " + notes_like + " ESCAPE '!')";
   }
   if (q.due_before) where += " AND due_at IS NOT NULL AND due_at < " + b.Add(*q.due_before);
   if (q.due_after) where += " AND due_at IS NOT NULL AND due_at > " + b.Add(*q.due_after);

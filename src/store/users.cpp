@@ -184,6 +184,25 @@ bool UserStore::SetDisabled(Connection& c, const std::string& id, bool disabled,
   return st.get_affected_rows() > 0 || FindById(c, id).has_value();
 }
 
+void UserStore::SetEmailVerified(Connection& c, const std::string& id, long long now) {
+  c.Sql() << "UPDATE users SET email_verified = 1, updated_at = :now WHERE id = :id", soci::use(now), soci::use(id);
+}
+
+core::Result<void> UserStore::ChangeEmail(Connection& c, const std::string& id, const std::string& email, long long now) {
+  const std::string lower = LowerAscii(email);
+  try {
+    c.Sql() << "UPDATE users SET email = :e, email_lower = :el, email_verified = 1, pending_email = NULL, "
+               "updated_at = :now WHERE id = :id",
+        soci::use(email), soci::use(lower), soci::use(now), soci::use(id);
+  } catch (const std::exception& e) {
+    if (ClassifyDbError(e, c.GetDialect(), nullptr) != DbFailure::kDuplicate) throw;
+    core::Error err{core::ErrorCode::kConflict, "That email address now belongs to another account.", {}, std::nullopt};
+    err.fields["email"] = "is already taken";
+    return core::Fail(std::move(err));
+  }
+  return {};
+}
+
 long long UserStore::CountAdmins(Connection& c) {
   long long n = 0;
   c.Sql() << "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0", soci::into(n);

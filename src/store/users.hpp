@@ -52,6 +52,11 @@ class UserStore {
   static bool SetRole(Connection& c, const std::string& id, const std::string& role, long long now);
   static bool SetDisabled(Connection& c, const std::string& id, bool disabled, long long now);
   [[nodiscard]] static long long CountAdmins(Connection& c);
+  static void SetEmailVerified(Connection& c, const std::string& id, long long now);
+  // Makes `email` the verified address (clears the pending one); kConflict when another account
+  // has it.
+  [[nodiscard]] static core::Result<void> ChangeEmail(Connection& c, const std::string& id, const std::string& email,
+                                                      long long now);
   // All users ordered by creation, for the CLI.
   [[nodiscard]] static std::vector<UserRow> ListAll(Connection& c, int limit);
 };

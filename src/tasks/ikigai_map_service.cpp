@@ -70,24 +70,29 @@ core::Result<IkigaiMap> IkigaiMapService::Put(const std::string& user_id, const 
   if (CodePoints(map.statement) > 1000) invalid.fields["statement"] = "must be at most 1000 characters";
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
   return db_.Transaction([&](store::Connection& c) -> core::Result<IkigaiMap> {
-    auto current = store::IkigaiMapStore::Get(c, user_id, true);
-    const int version = current ? current->version : 0;
-    if (if_match && *if_match != kAnyVersion && *if_match != version) {
-      return core::Fail(core::ErrorCode::kPreconditionFailed, "The map has changed since you read it.");
+    // Two first saves can race: the loser's INSERT meets the winner's row. Without If-Match it
+    // simply replaces that row on the next pass; with If-Match it is a stale precondition.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto current = store::IkigaiMapStore::Get(c, user_id, true);
+      const int version = current ? current->version : 0;
+      if (if_match && *if_match != kAnyVersion && *if_match != version) {
+        return core::Fail(core::ErrorCode::kPreconditionFailed, "The map has changed since you read it.");
+      }
+      store::IkigaiMapRow row{user_id, ToJson(map.love), ToJson(map.good_at), ToJson(map.world_needs),
+                              ToJson(map.paid_for), map.statement, core::ToMillis(clock_.Now()), version + 1};
+      if (current && current->love == row.love && current->good_at == row.good_at &&
+          current->world_needs == row.world_needs && current->paid_for == row.paid_for &&
+          current->statement == row.statement) {
+        return FromRow(*current);  // nothing changed: same version, no event
+      }
+      if (store::IkigaiMapStore::Save(c, row, version)) {
+        recorder_.Record(c, meta, {.actor_id = user_id, .action = "ikigai.updated", .target_type = "ikigai_map",
+                                   .target_id = user_id});
+        return FromRow(row);
+      }
+      if (if_match && *if_match != kAnyVersion) break;
     }
-    store::IkigaiMapRow row{user_id, ToJson(map.love), ToJson(map.good_at), ToJson(map.world_needs),
-                            ToJson(map.paid_for), map.statement, core::ToMillis(clock_.Now()), version + 1};
-    if (current && current->love == row.love && current->good_at == row.good_at &&
-        current->world_needs == row.world_needs && current->paid_for == row.paid_for &&
-        current->statement == row.statement) {
-      return FromRow(*current);  // nothing changed: same version, no event
-    }
-    if (!store::IkigaiMapStore::Save(c, row, version)) {
-      return core::Fail(core::ErrorCode::kPreconditionFailed, "The map has changed since you read it.");
-    }
-    recorder_.Record(c, meta, {.actor_id = user_id, .action = "ikigai.updated", .target_type = "ikigai_map",
-                               .target_id = user_id});
-    return FromRow(row);
+    return core::Fail(core::ErrorCode::kPreconditionFailed, "The map has changed since you read it.");
   });
 }
 

@@ -134,6 +134,9 @@ core::Result<store::TaskRow> TaskService::Get(const std::string& user_id, const 
 core::Result<store::TaskRow> TaskService::Update(const std::string& user_id, const std::string& id,
                                                  const TaskFields& fields, std::optional<int> if_match,
                                                  const core::RequestMeta& meta) {
+  // Values are checked before the task is looked up: 422 comes before 404 and 412 (API.md).
+  store::TaskRow scratch;
+  if (auto valid = Apply(fields, scratch, 0); !valid) return core::Fail(valid.error());
   return db_.Transaction([&](store::Connection& c) -> core::Result<store::TaskRow> {
     auto task = store::TaskStore::Get(c, user_id, id, true);
     if (!task) return core::Fail(NotFound());

@@ -1,0 +1,51 @@
+// Account recovery and email verification: forgot/reset password and verify/resend, with
+// one-time tokens (>= 256 bits, stored as SHA-256, single use, newer voids older) and their
+// emails queued in the same transaction.
+#pragma once
+
+#include <string>
+
+#include "activity/recorder.hpp"
+#include "auth/account_service.hpp"
+#include "auth/rate_limiter.hpp"
+#include "config/config.hpp"
+#include "mail/outbox.hpp"
+
+namespace ikigai::auth {
+
+class RecoveryService final : public AccountMailHook {
+ public:
+  RecoveryService(store::Database& db, const config::Config& config, const core::Clock& clock, core::Random& random,
+                  const PasswordHasher& hasher, const PasswordPolicy& policy, const mail::Outbox& outbox);
+
+  // Always succeeds for the client (202): unknown, disabled or over-limit accounts get no mail.
+  [[nodiscard]] core::Result<void> Forgot(const std::string& email, const core::RequestMeta& meta);
+  // 400 invalid_token, 422 for a weak password (the token stays usable). Hashes: hash pool.
+  [[nodiscard]] core::Result<void> Reset(const std::string& token, const std::string& password,
+                                         const core::RequestMeta& meta);
+  // 400 invalid_token; 409 when the address was taken by another account meanwhile.
+  [[nodiscard]] core::Result<void> Verify(const std::string& token, const core::RequestMeta& meta);
+  // Mails a new verification link (older ones voided); nothing when already verified.
+  [[nodiscard]] core::Result<void> Resend(const AuthContext& who, const core::RequestMeta& meta);
+
+  // Queues a verification mail for `address` (registration, and an email change later).
+  void QueueVerification(store::Connection& c, const store::UserRow& user, const std::string& address);
+  void OnRegistered(store::Connection& c, const store::UserRow& user, const core::RequestMeta& meta) override;
+  void AfterCommit() override { outbox_.Wake(); }
+
+ private:
+  std::string NewToken(store::Connection& c, const std::string& user_id, const std::string& purpose,
+                       std::chrono::seconds ttl, const std::optional<std::string>& data);
+
+  store::Database& db_;
+  const config::Config& config_;
+  const core::Clock& clock_;
+  core::Random& random_;
+  const PasswordHasher& hasher_;
+  const PasswordPolicy& policy_;
+  const mail::Outbox& outbox_;
+  RateLimiter limiter_;
+  activity::Recorder recorder_;
+};
+
+}  // namespace ikigai::auth

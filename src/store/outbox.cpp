@@ -1,0 +1,81 @@
+// Outbox rows over SOCI.
+#include "store/outbox.hpp"
+
+#include <soci/soci.h>
+
+namespace ikigai::store {
+
+void OutboxStore::Insert(Connection& c, const OutboxRow& r) {
+  const std::string user = r.user_id.value_or("");
+  soci::indicator user_ind = r.user_id ? soci::i_ok : soci::i_null;
+  c.Sql() << "INSERT INTO mail_outbox (id, user_id, kind, to_address, subject, text_body, html_body, status, "
+             "attempts, next_attempt_at, created_at) VALUES (:id, :u, :k, :to, :s, :t, :h, 'pending', 0, :n, :c)",
+      soci::use(r.id), soci::use(user, user_ind), soci::use(r.kind), soci::use(r.to_address), soci::use(r.subject),
+      soci::use(r.text_body), soci::use(r.html_body), soci::use(r.next_attempt_at), soci::use(r.created_at);
+}
+
+std::vector<OutboxRow> OutboxStore::Claim(Connection& c, const std::string& instance, long long now,
+                                          long long claim_until, int limit) {
+  std::vector<OutboxRow> rows;
+  OutboxRow r;
+  std::string user;
+  soci::indicator user_ind = soci::i_null;
+  const std::string lock = c.GetDialect() == Dialect::kMysql ? " FOR UPDATE SKIP LOCKED" : "";
+  soci::statement st =
+      (c.Sql().prepare << "SELECT id, user_id, kind, to_address, subject, text_body, html_body, status, attempts, "
+                          "next_attempt_at, created_at FROM mail_outbox WHERE (status = 'pending' AND "
+                          "next_attempt_at <= :now) OR (status = 'sending' AND claimed_until < :now2) "
+                          "ORDER BY next_attempt_at LIMIT :lim" + lock,
+       soci::use(now), soci::use(now), soci::use(limit), soci::into(r.id), soci::into(user, user_ind),
+       soci::into(r.kind), soci::into(r.to_address), soci::into(r.subject), soci::into(r.text_body),
+       soci::into(r.html_body), soci::into(r.status), soci::into(r.attempts), soci::into(r.next_attempt_at),
+       soci::into(r.created_at));
+  st.execute();
+  while (st.fetch()) {
+    r.user_id = user_ind == soci::i_ok ? std::optional<std::string>(user) : std::nullopt;
+    rows.push_back(r);
+  }
+  for (auto& row : rows) {
+    c.Sql() << "UPDATE mail_outbox SET status = 'sending', claimed_by = :me, claimed_until = :until, "
+               "attempts = attempts + 1 WHERE id = :id",
+        soci::use(instance), soci::use(claim_until), soci::use(row.id);
+    row.attempts += 1;
+    row.status = "sending";
+  }
+  return rows;
+}
+
+void OutboxStore::MarkSent(Connection& c, const std::string& id, const std::string& instance, long long now) {
+  c.Sql() << "UPDATE mail_outbox SET status = 'sent', sent_at = :now, claimed_by = NULL, claimed_until = NULL, "
+             "last_error = NULL WHERE id = :id AND claimed_by = :me",
+      soci::use(now), soci::use(id), soci::use(instance);
+}
+
+void OutboxStore::MarkFailed(Connection& c, const std::string& id, const std::string& instance,
+                             const std::string& error, std::optional<long long> next_attempt_at) {
+  const std::string message = error.substr(0, 500);
+  if (next_attempt_at) {
+    c.Sql() << "UPDATE mail_outbox SET status = 'pending', next_attempt_at = :n, claimed_by = NULL, "
+               "claimed_until = NULL, last_error = :e WHERE id = :id AND claimed_by = :me",
+        soci::use(*next_attempt_at), soci::use(message), soci::use(id), soci::use(instance);
+  } else {
+    c.Sql() << "UPDATE mail_outbox SET status = 'failed', claimed_by = NULL, claimed_until = NULL, last_error = :e "
+               "WHERE id = :id AND claimed_by = :me",
+        soci::use(message), soci::use(id), soci::use(instance);
+  }
+}
+
+long long OutboxStore::Depth(Connection& c) {
+  long long n = 0;
+  c.Sql() << "SELECT COUNT(*) FROM mail_outbox WHERE status IN ('pending', 'sending')", soci::into(n);
+  return n;
+}
+
+long long OutboxStore::PurgeSent(Connection& c, long long before) {
+  soci::statement st = (c.Sql().prepare << "DELETE FROM mail_outbox WHERE status = 'sent' AND sent_at < :b",
+                        soci::use(before));
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+}  // namespace ikigai::store
