@@ -35,8 +35,11 @@ AccountService::AccountService(store::Database& db, const config::Config& config
       recorder_(clock, random) {}
 
 core::Result<void> AccountService::CheckRegisterRate(const core::RequestMeta& meta) {
-  return db_.Transaction([&](store::Connection& c) {
-    return limiter_.CheckAndHit(c, "register_address", meta.ip);
+  // Auto-commit statements: the event must be visible to concurrent requests before they count.
+  return db_.Run([&](store::Connection& c) -> core::Result<void> {
+    auto hit = limiter_.CheckAndHit(c, "register_address", meta.ip);
+    if (!hit) return core::Fail(hit.error());
+    return {};
   });
 }
 
@@ -86,20 +89,24 @@ core::Result<store::UserRow> AccountService::Register(const RegisterInput& in, c
   return created;
 }
 
+// The account a login names: its user id when it exists, else the lowered identifier, so known
+// and unknown accounts are limited alike and every identifier of one account counts together.
+std::string AccountService::AccountSubject(store::Connection& c, const std::string& login) {
+  if (auto user = store::UserStore::FindByLogin(c, login)) return "user:" + user->id;
+  return "login:" + store::LowerAscii(login);
+}
+
 core::Result<void> AccountService::CheckLoginRate(const std::optional<std::string>& login,
                                                   const core::RequestMeta& meta) {
   return db_.Run([&](store::Connection& c) -> core::Result<void> {
     if (auto by_address = limiter_.Check(c, "login_address", meta.ip); !by_address) return by_address;
-    if (login) return limiter_.Check(c, "login_account", store::LowerAscii(*login));
+    if (login) return limiter_.Check(c, "login_account", AccountSubject(c, *login));
     return {};
   });
 }
 
-void AccountService::RecordLoginFailure(const std::optional<store::UserRow>& user, const std::string& login,
-                                        const core::RequestMeta& meta) {
+void AccountService::RecordLoginFailure(const std::optional<store::UserRow>& user, const core::RequestMeta& meta) {
   auto recorded = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
-    limiter_.Hit(c, "login_account", store::LowerAscii(login));
-    limiter_.Hit(c, "login_address", meta.ip);
     activity::Event e{.actor_id = std::nullopt, .action = "auth.login_failed"};
     if (user) {
       e.actor_id = user->id;
@@ -114,11 +121,30 @@ void AccountService::RecordLoginFailure(const std::optional<store::UserRow>& use
 
 core::Result<TokenPair> AccountService::Login(const std::string& login, const std::string& password,
                                               const core::RequestMeta& meta) {
-  auto found = db_.Run([&](store::Connection& c) -> core::Result<std::optional<store::UserRow>> {
-    return store::UserStore::FindByLogin(c, login);
+  // Count this attempt as a failure before checking the password, so that concurrent attempts
+  // can never pass the limit together; a success takes the events back.
+  struct Reserved {
+    std::optional<store::UserRow> user;
+    long long account_event = 0;
+    long long address_event = 0;
+  };
+  auto reserved = db_.Run([&](store::Connection& c) -> core::Result<Reserved> {
+    Reserved r;
+    r.user = store::UserStore::FindByLogin(c, login);
+    const std::string subject = r.user ? "user:" + r.user->id : "login:" + store::LowerAscii(login);
+    auto address = limiter_.CheckAndHit(c, "login_address", meta.ip);
+    if (!address) return core::Fail(address.error());
+    r.address_event = *address;
+    auto account = limiter_.CheckAndHit(c, "login_account", subject);
+    if (!account) {
+      RateLimiter::Undo(c, r.address_event);
+      return core::Fail(account.error());
+    }
+    r.account_event = *account;
+    return r;
   });
-  if (!found) return core::Fail(found.error());
-  std::optional<store::UserRow> user = std::move(*found);
+  if (!reserved) return core::Fail(reserved.error());
+  std::optional<store::UserRow> user = std::move(reserved->user);
   VerifyResult verified;
   if (user) {
     verified = hasher_.Verify(password, user->password_hash);
@@ -126,9 +152,15 @@ core::Result<TokenPair> AccountService::Login(const std::string& login, const st
     hasher_.VerifyDummy(password);  // the same cost as a wrong password
   }
   if (!user || !verified.ok) {
-    RecordLoginFailure(user, login, meta);
+    RecordLoginFailure(user, meta);
     return core::Fail(Invalid());
   }
+  auto undone = db_.Run([&](store::Connection& c) -> core::Result<void> {
+    RateLimiter::Undo(c, reserved->account_event);
+    RateLimiter::Undo(c, reserved->address_event);
+    return {};
+  });
+  if (!undone) return core::Fail(undone.error());
   if (user->disabled) return core::Fail(core::ErrorCode::kAccountDisabled, "This account is disabled.");
   if (config_.require_verified_email && !user->email_verified) {
     return core::Fail(core::ErrorCode::kEmailNotVerified, "Verify your email address before signing in.");
@@ -258,7 +290,13 @@ core::Result<void> AccountService::RevokeSession(const AuthContext& who, const s
 core::Result<void> AccountService::ConfirmPassword(const store::UserRow& user, const std::string& password,
                                                    const std::string& field, const core::RequestMeta& meta) {
   if (hasher_.Verify(password, user.password_hash).ok) return {};
-  RecordLoginFailure(user, user.username, meta);
+  auto counted = db_.Run([&](store::Connection& c) -> core::Result<void> {
+    limiter_.Hit(c, "login_account", "user:" + user.id);
+    limiter_.Hit(c, "login_address", meta.ip);
+    return {};
+  });
+  if (!counted) return core::Fail(counted.error());
+  RecordLoginFailure(user, meta);
   return core::FailField(field, "is incorrect");
 }
 

@@ -95,8 +95,8 @@ class AccountService {
  private:
   core::Result<TokenPair> StartSession(store::Connection& c, const store::UserRow& user,
                                        const core::RequestMeta& meta);
-  void RecordLoginFailure(const std::optional<store::UserRow>& user, const std::string& login,
-                          const core::RequestMeta& meta);
+  void RecordLoginFailure(const std::optional<store::UserRow>& user, const core::RequestMeta& meta);
+  static std::string AccountSubject(store::Connection& c, const std::string& login);
 
   store::Database& db_;
   const config::Config& config_;

@@ -22,10 +22,13 @@ class RateLimiter {
   [[nodiscard]] core::Result<void> Check(store::Connection& c, const std::string& bucket,
                                          const std::string& subject) const;
   // Counts one event (always recorded, also when limits are off, so turning them on is honest).
-  void Hit(store::Connection& c, const std::string& bucket, const std::string& subject) const;
-  // Check, then Hit when allowed: for limits where every attempt counts.
-  [[nodiscard]] core::Result<void> CheckAndHit(store::Connection& c, const std::string& bucket,
-                                               const std::string& subject) const;
+  long long Hit(store::Connection& c, const std::string& bucket, const std::string& subject) const;
+  // Counts one event first and then checks, so that concurrent requests can never pass the limit
+  // together: over the limit, the event is taken back and the answer is 429. Returns the event id
+  // (for Undo).
+  [[nodiscard]] core::Result<long long> CheckAndHit(store::Connection& c, const std::string& bucket,
+                                                    const std::string& subject) const;
+  static void Undo(store::Connection& c, long long event_id);
 
  private:
   bool enabled_;

@@ -73,7 +73,7 @@ core::Result<void> RecoveryService::Forgot(const std::string& email, const core:
   auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
     const std::string subject = store::LowerAscii(email);
     // Over the limit: the same 202, and nothing is sent (every request counts).
-    if (auto allowed = limiter_.CheckAndHit(c, "forgot_account", subject); !allowed) return {};
+    if (!limiter_.CheckAndHit(c, "forgot_account", subject)) return {};
     auto user = store::UserStore::FindByLogin(c, email);
     if (!user || store::LowerAscii(user->email) != subject || user->disabled) return {};
     const std::string token = NewToken(c, user->id, "reset", kResetTtl, std::nullopt);

@@ -1,6 +1,8 @@
 // Decode, call AccountService, encode.
 #include "http/account_handlers.hpp"
 
+#include <charconv>
+
 #include "http/encode.hpp"
 #include "http/json_body.hpp"
 
@@ -122,6 +124,19 @@ void RegisterAccountRoutes(Router& router, auth::AccountService& accounts) {
               .handler = [](Request& r) { return JsonReply(200, EncodeUser(r.auth->user)); }});
   router.Add({.method = "GET", .path = "/api/v1/me/sessions", .access = Access::kUser,
               .handler = [&a](Request& r) {
+                // One page holds every live session: a limit must still be valid, and no cursor
+                // was ever issued for this list.
+                if (auto limit = r.query.find("limit"); limit != r.query.end()) {
+                  int n = 0;
+                  const auto& v = limit->second;
+                  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+                  if (ec != std::errc{} || p != v.data() + v.size() || n < 1 || n > 100) {
+                    return ErrorReply({core::ErrorCode::kBadRequest, "Query parameter 'limit' must be a whole number from 1 to 100."}, r);
+                  }
+                }
+                if (r.query.contains("cursor")) {
+                  return ErrorReply({core::ErrorCode::kBadRequest, "Query parameter 'cursor' is not a cursor of this list."}, r);
+                }
                 auto sessions = a.Sessions(*r.auth);
                 if (!sessions) return ErrorReply(sessions.error(), r);
                 nlohmann::json items = nlohmann::json::array();
@@ -130,6 +145,7 @@ void RegisterAccountRoutes(Router& router, auth::AccountService& accounts) {
               }});
   router.Add({.method = "DELETE", .path = "/api/v1/me/sessions/{id}", .access = Access::kUser,
               .handler = [&a](Request& r) {
+                if (auto ok = NoFields(r); !ok) return ErrorReply(ok.error(), r);
                 auto done = a.RevokeSession(*r.auth, r.Param("id"), r.Meta());
                 return done ? NoContent() : ErrorReply(done.error(), r);
               }});

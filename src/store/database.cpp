@@ -129,6 +129,8 @@ DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string*
             *constraint = end == std::string::npos ? std::string{} : msg.substr(k + 9, end - k - 9);
           }
           return DbFailure::kDuplicate;
+        case 1213:  // ER_LOCK_DEADLOCK: the transaction was rolled back; running it again is safe
+          return DbFailure::kRetry;
         case 1040:  // too many connections
         case 1053:  // server shutdown in progress
         case 1205:  // lock wait timeout
@@ -282,50 +284,58 @@ core::Result<void> Database::ExecuteErased(const std::function<bool(Connection&)
   soci::session& sql = *slot->session;
   Connection conn(sql, url_.dialect, &slot->statements);
   bool open_tx = false;
-  try {
-    if (transaction) {
-      sql << (url_.dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "START TRANSACTION");
-      open_tx = true;
-    }
-    const bool commit = body(conn);
-    if (transaction) {
-      open_tx = false;
-      sql << (commit ? "COMMIT" : "ROLLBACK");
-    }
-    Release(slot, false);
-    return {};
-  } catch (const std::exception& e) {
-    const DbFailure kind = ClassifyDbError(e, url_.dialect, nullptr);
-    bool broken = kind == DbFailure::kUnavailable && url_.dialect == Dialect::kMysql;
-    if (open_tx) {
-      try {
-        sql << "ROLLBACK";
-      } catch (const std::exception&) {
-        broken = true;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (transaction) {
+        sql << (url_.dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "START TRANSACTION");
+        open_tx = true;
       }
-    }
-    Release(slot, broken);
-    if (kind == DbFailure::kUnavailable) {
-      failures_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("database unavailable: {}", e.what());
-      return core::Fail(Unavailable());
-    }
-    // Anything else is a bug or an unexpected state: log the details, tell the client nothing.
-    spdlog::error("database error: {}", e.what());
-    return core::Fail(core::ErrorCode::kInternal);
-  } catch (...) {
-    // Whatever was thrown, the transaction ends and the connection goes back to the pool.
-    bool broken = false;
-    if (open_tx) {
-      try {
-        sql << "ROLLBACK";
-      } catch (...) {
-        broken = true;
+      const bool commit = body(conn);
+      if (transaction) {
+        open_tx = false;
+        sql << (commit ? "COMMIT" : "ROLLBACK");
       }
+      Release(slot, false);
+      return {};
+    } catch (const std::exception& e) {
+      const DbFailure kind = ClassifyDbError(e, url_.dialect, nullptr);
+      bool broken = kind == DbFailure::kUnavailable && url_.dialect == Dialect::kMysql;
+      if (open_tx) {
+        open_tx = false;
+        try {
+          sql << "ROLLBACK";
+        } catch (const std::exception&) {
+          broken = true;
+        }
+      }
+      // InnoDB picked this transaction as a deadlock victim: nothing of it remains, run it again.
+      if (kind == DbFailure::kRetry && !broken && attempt < 4) {
+        spdlog::debug("database deadlock, retrying (attempt {})", attempt + 1);
+        continue;
+      }
+      Release(slot, broken);
+      if (kind == DbFailure::kUnavailable || kind == DbFailure::kRetry) {
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("database unavailable: {}", e.what());
+        return core::Fail(Unavailable());
+      }
+      // Anything else is a bug or an unexpected state: log the details, tell the client nothing.
+      spdlog::error("database error: {}", e.what());
+      return core::Fail(core::ErrorCode::kInternal);
+    } catch (...) {
+      // Whatever was thrown, the transaction ends and the connection goes back to the pool.
+      bool broken = false;
+      if (open_tx) {
+        try {
+          sql << "ROLLBACK";
+        } catch (...) {
+          broken = true;
+        }
+      }
+      Release(slot, broken);
+      spdlog::error("database unit of work threw a non-standard exception");
+      return core::Fail(core::ErrorCode::kInternal);
     }
-    Release(slot, broken);
-    spdlog::error("database unit of work threw a non-standard exception");
-    return core::Fail(core::ErrorCode::kInternal);
   }
 }
 

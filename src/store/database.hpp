@@ -77,7 +77,7 @@ class Connection {
 };
 
 // What a failed database call means for the client.
-enum class DbFailure { kUnavailable, kDuplicate, kOther };
+enum class DbFailure { kUnavailable, kDuplicate, kRetry, kOther };
 
 // Classifies a SOCI exception; `constraint` receives the unique index name for kDuplicate.
 [[nodiscard]] DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string* constraint);
@@ -99,7 +99,8 @@ class Database {
   }
 
   // Runs fn(Connection&) -> Result<T> in one transaction: committed when fn returns a value,
-  // rolled back when it returns an error or throws. SQLite takes the write lock up front
+  // rolled back when it returns an error or throws. A deadlock victim runs again (up to 4 times),
+  // so fn must not have effects outside the database. SQLite takes the write lock up front
   // (BEGIN IMMEDIATE) so concurrent writers queue instead of failing with SQLITE_BUSY.
   template <class F>
   auto Transaction(F&& fn) -> std::invoke_result_t<F, Connection&> {

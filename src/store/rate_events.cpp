@@ -5,9 +5,16 @@
 
 namespace ikigai::store {
 
-void RateEventStore::Add(Connection& c, const std::string& bucket, const std::string& subject, long long at) {
+long long RateEventStore::Add(Connection& c, const std::string& bucket, const std::string& subject, long long at) {
   c.Sql() << "INSERT INTO login_attempts (bucket, subject, at) VALUES (:b, :s, :a)", soci::use(bucket),
       soci::use(subject), soci::use(at);
+  long long id = 0;
+  c.Sql().get_last_insert_id("login_attempts", id);
+  return id;
+}
+
+void RateEventStore::Remove(Connection& c, long long id) {
+  c.Sql() << "DELETE FROM login_attempts WHERE id = :id", soci::use(id);
 }
 
 RateEventStore::Window RateEventStore::Count(Connection& c, const std::string& bucket, const std::string& subject,

@@ -11,7 +11,9 @@ namespace ikigai::store {
 
 class RateEventStore {
  public:
-  static void Add(Connection& c, const std::string& bucket, const std::string& subject, long long at);
+  // Returns the new event's id.
+  static long long Add(Connection& c, const std::string& bucket, const std::string& subject, long long at);
+  static void Remove(Connection& c, long long id);
   // Events since `since` (inclusive) and the oldest of them (for Retry-After).
   struct Window {
     long long count = 0;

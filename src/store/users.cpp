@@ -204,8 +204,18 @@ core::Result<void> UserStore::ChangeEmail(Connection& c, const std::string& id, 
 }
 
 long long UserStore::CountAdmins(Connection& c) {
+  // The admins' rows are locked on MariaDB, so two demotions at once cannot both see two admins
+  // (SQLite transactions already hold the single write lock).
+  const std::string lock = c.GetDialect() == Dialect::kMysql ? " FOR UPDATE" : "";
+  std::vector<std::string> ids(64);
   long long n = 0;
-  c.Sql() << "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0", soci::into(n);
+  soci::statement st = (c.Sql().prepare << "SELECT id FROM users WHERE role = 'admin' AND disabled = 0" + lock,
+                        soci::into(ids));
+  st.execute();
+  while (st.fetch()) {
+    n += static_cast<long long>(ids.size());
+    ids.resize(64);
+  }
   return n;
 }
 

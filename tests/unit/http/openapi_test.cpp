@@ -33,7 +33,9 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   tasks::TaskService task_service(db, clock, random);
   tasks::IkigaiMapService map_service(db, clock, random);
   CursorSealer cursors({std::string(32, 'k')});
-  Services services{db, accounts, task_service, map_service, cursors};
+  mail::Outbox outbox(clock, random);
+  auth::RecoveryService recovery(db, *cfg, clock, random, hasher, policy, outbox);
+  Services services{db, accounts, task_service, map_service, cursors, recovery, nullptr};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());
