@@ -73,12 +73,7 @@ Reply RefreshHandler(auth::AccountService& accounts, Request& r) {
 }
 
 // Routes without a body still refuse one they cannot use: an unknown field is a client bug.
-core::Result<void> NoFields(const Request& r) {
-  auto body = ParseJsonObject(r.body);
-  if (!body) return core::Fail(body.error());
-  FieldReader f(*body);
-  return f.Finish();
-}
+core::Result<void> NoFields(const Request& r) { return RequireNoFields(r.body); }
 
 }  // namespace
 

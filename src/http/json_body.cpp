@@ -56,6 +56,13 @@ core::Result<nlohmann::json> ParseJsonObject(const std::string& body) {
   return value;
 }
 
+core::Result<void> RequireNoFields(const std::string& body) {
+  auto parsed = ParseJsonObject(body);
+  if (!parsed) return core::Fail(parsed.error());
+  FieldReader f(*parsed);
+  return f.Finish();
+}
+
 const nlohmann::json* FieldReader::Member(const std::string& name, bool required) {
   read_.insert(name);
   auto it = object_.find(name);

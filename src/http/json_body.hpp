@@ -20,6 +20,9 @@ inline constexpr int kMaxJsonDepth = 32;
 // Valid JSON that is not an object: 422 with errors.body.
 [[nodiscard]] core::Result<nlohmann::json> ParseJsonObject(const std::string& body);
 
+// For routes that take no fields: a body may be empty or {}, anything more is 400/422.
+[[nodiscard]] core::Result<void> RequireNoFields(const std::string& body);
+
 // Reads the members of a request object. Every member must be read (or the call to Finish fails
 // with "is not allowed" for it); type and presence errors accumulate per field.
 class FieldReader {

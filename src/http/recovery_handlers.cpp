@@ -49,8 +49,7 @@ void RegisterRecoveryRoutes(Router& router, auth::RecoveryService& recovery) {
               }});
   router.Add({.method = "POST", .path = "/api/v1/auth/email/verify/resend", .access = Access::kUser,
               .handler = [&rs](Request& r) {
-                auto f = Fields(r, {});
-                if (!f) return ErrorReply(f.error(), r);
+                if (auto ok = RequireNoFields(r.body); !ok) return ErrorReply(ok.error(), r);
                 auto done = rs.Resend(*r.auth, r.Meta());
                 return done ? Accepted() : ErrorReply(done.error(), r);
               }});

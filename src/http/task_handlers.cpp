@@ -241,6 +241,7 @@ void RegisterTaskRoutes(Router& router, tasks::TaskService& tasks, tasks::Ikigai
                 return JsonReply(200, EncodeTask(*task)).With("ETag", ETag(task->version));
               }});
   router.Add({.method = "DELETE", .path = "/api/v1/tasks/{id}", .access = Access::kUser, .handler = [&t](Request& r) {
+                if (auto ok = RequireNoFields(r.body); !ok) return ErrorReply(ok.error(), r);
                 auto done = t.Delete(r.auth->user.id, r.Param("id"), IfMatch(r), r.Meta());
                 return done ? NoContent() : ErrorReply(done.error(), r);
               }});
