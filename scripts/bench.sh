@@ -34,6 +34,10 @@
 #      BENCH_BACKENDS ("sqlite mysql"; "" = do not run ours)
 #      IKIGAI_BIN (build/release/ikigai)  HASH_LOGINS (20)  STARTUP_TIMEOUT (60 s)
 #      BENCH_KEEP_TMP (0; 1 = keep the temp dir, e.g. for the MariaDB logs)
+#      BENCH_KEEP_LOGS (0; 1 = keep our server's full log; by default its access lines,
+#        about 100 MB per run, are cut down to a count and the last 100)
+#      IKIGAI_* settings in the environment reach our server (e.g. IKIGAI_LOG_LEVEL);
+#      IKIGAI_RATE_LIMITS is always set to off.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +54,7 @@ IKIGAI_BIN="${IKIGAI_BIN:-build/release/ikigai}"
 HASH_LOGINS="${HASH_LOGINS:-20}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-60}"
 BENCH_KEEP_TMP="${BENCH_KEEP_TMP:-0}"
+BENCH_KEEP_LOGS="${BENCH_KEEP_LOGS:-0}"
 NPROC="$(nproc 2>/dev/null || echo 2)"
 TS="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench-results/$TS"
@@ -60,6 +65,9 @@ declare -A R=()      # results: R[<system>.<item>.<key>], system = seed|sqlite|m
 declare -a STARTED=()  # pids this script started (stopped on exit, newest first)
 BROKEN=0
 TMP=""
+LOADS=""   # "seed 2%, sqlite 51%, ...": CPU busy (1 s sample) when each part began
+OUR_BIN=""   # a private copy of IKIGAI_BIN: a rebuild during the run cannot swap it
+OUR_BIN_INFO="not found"
 OUR_DB_PID=""
 OUR_DB_URL=""
 OUR_DB_SOCK=""
@@ -151,9 +159,33 @@ login_time_ms() {  # base_url login_path email password -> median ms of HASH_LOG
   printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) * 1000 }'
 }
 
-register_user() {  # base_url path username -> HTTP code (body in $TMP/last-register.json)
-  curl -s -o "$TMP/last-register.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$3\",\"email\":\"$3@example.com\",\"password\":\"$BENCH_PASSWORD\"}" "$1$2" || echo 000
+register_user() {  # base_url path username -> HTTP code, 000 if no answer (body in $TMP/last-register.json)
+  local code
+  rm -f "$TMP/last-register.json"
+  code="$(curl -s -o "$TMP/last-register.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$3\",\"email\":\"$3@example.com\",\"password\":\"$BENCH_PASSWORD\"}" "$1$2")" || true
+  echo "${code:-000}"
+}
+
+cpu_busy() {  # % of all cores busy over one second (called while none of our load runs)
+  local a b
+  a="$(head -n1 /proc/stat)"; sleep 1; b="$(head -n1 /proc/stat)"
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    n = split(a, x); split(b, y); t = 0
+    for (i = 2; i <= n; i++) t += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6])
+    printf "%.0f%%", (t > 0 ? 100 * (t - idle) / t : 0) }'
+}
+exit_text() {  # pid of a child that has exited -> "exit status N" / "killed by SIGSEGV"
+  local st=0
+  wait "$1" 2>/dev/null || st=$?
+  if [ "$st" -gt 128 ]; then echo "killed by SIG$(kill -l "$((st - 128))" 2>/dev/null || echo "$((st - 128))")"; else echo "exit status $st"; fi
+}
+
+note_load() {
+  local b; b="$(cpu_busy)"
+  LOADS+="${LOADS:+, }$1 $b"
+  if [ "${b%\%}" -gt 25 ]; then warn "$1: the machine is already $b busy with other work; its numbers will be low"; fi
 }
 
 rand_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
@@ -177,6 +209,7 @@ run_seed() {
   local dir="$OUT/seed" copy="$TMP/seed" mdb="$TMP/seed-mdb" mport sport spid dpid base i user hash
   mkdir -p "$dir"
   R[seed.ran]=1
+  note_load seed
   if [ ! -f "$SEED_DIR/start.sh" ] || [ ! -f "$SEED_DIR/mariadb.sh" ]; then
     broken "seed: $SEED_DIR has no start.sh/mariadb.sh"; R[seed.ran]=""; return 0
   fi
@@ -298,7 +331,8 @@ run_ours() {  # sqlite|mysql
   local item
   mkdir -p "$dir" "$data"
   R[$sys.ran]=1
-  if [ ! -x "$IKIGAI_BIN" ]; then
+  note_load "$sys"
+  if [ -z "$OUR_BIN" ]; then
     broken "$sys: $IKIGAI_BIN not found or not executable (build it: cmake --build --preset release --target ikigai)"
     R[$sys.server.note]="no binary"; return 0
   fi
@@ -310,7 +344,7 @@ run_ours() {  # sqlite|mysql
   esac
 
   log "$sys: starting $IKIGAI_BIN serve (log ${dir#"$ROOT"/}/server.log)"
-  IKIGAI_RATE_LIMITS=off "$IKIGAI_BIN" serve --listen 127.0.0.1:0 --data-dir "$data" --database-url "$url" \
+  IKIGAI_RATE_LIMITS=off "$OUR_BIN" serve --listen 127.0.0.1:0 --data-dir "$data" --database-url "$url" \
     >"$dir/server.stdout" 2>"$dir/server.log" </dev/null &
   pid=$!
   STARTED+=("$pid")
@@ -323,19 +357,21 @@ run_ours() {  # sqlite|mysql
   if [ -z "$port" ]; then
     if alive "$pid"; then
       broken "$sys: no 'listening on 127.0.0.1:PORT' line on stdout within ${STARTUP_TIMEOUT}s (is stdout flushed?)"
+      R[$sys.server.note]="did not start"
     else
-      wait "$pid" 2>/dev/null && code=0 || code=$?
-      broken "$sys: server exited (status $code) before listening"
+      code="$(exit_text "$pid")"
+      broken "$sys: server stopped before listening ($code; see ${dir#"$ROOT"/}/server.log)"
+      R[$sys.server.note]="did not start ($code)"
     fi
     tail -n 20 "$dir/server.log" >&2 || true
-    R[$sys.server.note]="did not start"
     stop_pid "$pid"; forget_pid "$pid"; return 0
   fi
   base="http://127.0.0.1:$port"
   log "$sys: listening on port $port (pid $pid)"
 
   # idle memory after start-up and a few requests
-  code="$(curl -s -o "$dir/healthz.json" -w '%{http_code}' --max-time 10 "$base/healthz" || echo 000)"
+  code="$(curl -s -o "$dir/healthz.json" -w '%{http_code}' --max-time 10 "$base/healthz")" || true
+  code="${code:-000}"
   for ((i = 0; i < 20; i++)); do curl -s -o /dev/null --max-time 5 "$base/healthz" || true; done
   sleep 1
   R[$sys.idle_rss]="$(status_mb "$pid" VmRSS)"
@@ -370,6 +406,8 @@ run_ours() {  # sqlite|mysql
     fi
     run_seed_bench "$sys" "$base$API_PREFIX" "$dir/api" "$pid" "$dbpid" \
       REGISTER_PATH=/auth/register LOGIN_PATH=/auth/login AUTH_PATH=/me
+  elif ! alive "$pid"; then
+    for item in register login authed storm-login storm-read hash; do R[$sys.$item.note]="server crashed"; done
   else
     warn "$sys: POST $API_PREFIX/auth/register -> HTTP $code: $(head -c 300 "$dir/probe-register.json" 2>/dev/null)"
     for item in register login authed storm-login storm-read hash; do R[$sys.$item.note]="failed (probe: HTTP $code)"; done
@@ -381,10 +419,28 @@ run_ours() {  # sqlite|mysql
   if alive "$pid"; then
     stop_pid "$pid"
   else
-    broken "$sys: server died during the run (see ${dir#"$ROOT"/}/server.log)"
+    code="$(exit_text "$pid")"
+    broken "$sys: server died during the run, $code (see ${dir#"$ROOT"/}/server.log)"
   fi
   forget_pid "$pid"
+  trim_log "$dir/server.log"
   [ "$sys" != mysql ] || stop_our_mariadb
+}
+
+trim_log() {  # the server logs every request (~100+ MB per run): keep all other lines, the
+              # access lines of 4xx/5xx answers (up to 2000) and a count of answers by status
+  local f="$1"
+  [ "$BENCH_KEEP_LOGS" != 1 ] && [ -f "$f" ] || return 0
+  [ "$(stat -c %s "$f")" -gt 5000000 ] || return 0
+  awk '
+    $2 != "access" { print; next }
+    { n++; st[$5]++ }
+    $5 !~ /^[23]/ && kept < 2000 { print; kept++ }
+    END {
+      printf "[bench.sh: %d access-log lines cut (BENCH_KEEP_LOGS=1 keeps them); answers by status:", n
+      for (k in st) printf " %s=%d", k, st[k]
+      print "]"
+    }' "$f" >"$f.trimmed" && mv "$f.trimmed" "$f"
 }
 
 # --- report --------------------------------------------------------------------------
@@ -412,6 +468,7 @@ scn_cell() {  # system item
   if ! have "$s.ran"; then echo "not run"; return; fi
   if have "$s.server.note"; then echo "${R[$s.server.note]}"; return; fi
   if ! have "$s.$i.rps"; then echo "${R[$s.$i.note]:-—}"; return; fi
+  if [ "${R[$s.$i.requests]:-1}" = 0 ]; then echo "no request completed in $DURATION"; return; fi
   errs=$(( ${R[$s.$i.non2xx]:-0} + ${R[$s.$i.bad_body]:-0} + ${R[$s.$i.connect_err]:-0} \
     + ${R[$s.$i.read_err]:-0} + ${R[$s.$i.write_err]:-0} + ${R[$s.$i.timeout]:-0} ))
   printf '%s req/s; p50 %s, p99 %s ms' "$(fmt_rps "${R[$s.$i.rps]}")" \
@@ -419,11 +476,14 @@ scn_cell() {  # system item
   [ "$errs" -eq 0 ] || printf ' ⚠ %s non-2xx/errors' "$errs"
   echo
 }
+p99_text() {  # system item: "N ms", or "> DURATION" when no request completed
+  if [ "${R[$1.$2.requests]:-1}" = 0 ]; then echo "> $DURATION"; else echo "$(fmt_ms "${R[$1.$2.p99_ms]}") ms"; fi
+}
 scn_ratio() {  # system item: req/s ratio ours/seed and both p99s
-  local s="$1" i="$2"
+  local s="$1" i="$2" r
   if have "seed.$i.rps" && have "$s.$i.rps"; then
-    printf '%s; p99 %s → %s ms\n' "$(ratio "${R[$s.$i.rps]}" "${R[seed.$i.rps]}")" \
-      "$(fmt_ms "${R[seed.$i.p99_ms]}")" "$(fmt_ms "${R[$s.$i.p99_ms]}")"
+    r="$(ratio "${R[$s.$i.rps]}" "${R[seed.$i.rps]}")"
+    printf '%s; p99 %s → %s\n' "${r:-seed 0 req/s}" "$(p99_text seed "$i")" "$(p99_text "$s" "$i")"
   else
     echo "—"
   fi
@@ -471,7 +531,9 @@ t_authed_ratio() {  # sys min-ratio
 }
 t_storm() {
   local v="${R[$1.storm-read.p99_ms]:-}"
-  if [ -z "$v" ]; then echo "n/a"; else mark '<' "$v" 10 "p99 $(fmt_ms "$v") ms"; fi
+  if [ -z "$v" ]; then echo "n/a"
+  elif [ "${R[$1.storm-read.requests]:-1}" = 0 ]; then echo "✗ no read completed"
+  else mark '<' "$v" 10 "p99 $(fmt_ms "$v") ms"; fi
 }
 t_logins() {
   local rps="${R[$1.login.rps]:-}" h="${R[$1.hash_ms]:-}" need
@@ -496,8 +558,10 @@ report() {
   {
     echo "## Ikigai benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo
-    echo "Machine: $NPROC cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), server, database and wrk share them." \
-      "DURATION=$DURATION, CONNS=$CONNS (seed harness), /healthz: wrk -t$HEALTHZ_THREADS -c$HEALTHZ_CONNS. Ours: $IKIGAI_BIN at $rev;" \
+    echo "Machine: $NPROC cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), server, database and wrk share them" \
+      "(CPU busy with other work, 1 s sample when each part began: $LOADS; well above 0% means" \
+      "something else competed for the cores and the numbers are low)." \
+      "DURATION=$DURATION, CONNS=$CONNS (seed harness), /healthz: wrk -t$HEALTHZ_THREADS -c$HEALTHZ_CONNS. Ours: $IKIGAI_BIN ($OUR_BIN_INFO) at commit $rev;" \
       "ours on MariaDB uses its own MariaDB (fresh temp datadir, same flags as the seed's mariadb.sh). Raw output: bench-results/$TS/."
     echo
     row "scenario" "seed (Express + MariaDB)" "ours, SQLite" "ours, MariaDB" "SQLite ÷ seed" "MariaDB ÷ seed"
@@ -522,7 +586,8 @@ report() {
       "$(val_cell mysql hwm MB)" "$(val_ratio sqlite hwm)" "$(val_ratio mysql hwm)"
     row "MariaDB VmHWM" "$(val_cell seed db_hwm MB)" "n/a" "$(val_cell mysql db_hwm MB)" "—" "$(val_ratio mysql db_hwm)"
     echo
-    echo "Cells: req/s; p50 and p99 latency of completed requests (wrk). Ratios: req/s ours ÷ seed, then p99 seed → ours."
+    echo "Cells: req/s; p50 and p99 latency of completed requests only (wrk 4 ignores requests still in flight at the end," \
+      "so a starved scenario looks better than it is). Ratios: req/s ours ÷ seed, then p99 seed → ours."
     echo "⚠ = non-2xx responses, socket errors/timeouts or logins without a token (see the raw outputs)."
     echo
     echo "Targets (informational; $NPROC cores):"
@@ -575,6 +640,11 @@ main() {
     run_seed
   fi
 
+  if [ -n "$BENCH_BACKENDS" ] && [ -x "$IKIGAI_BIN" ]; then
+    OUR_BIN="$TMP/ikigai"
+    cp "$IKIGAI_BIN" "$OUR_BIN"
+    OUR_BIN_INFO="built $(date -u -r "$IKIGAI_BIN" +%Y-%m-%dT%H:%M:%SZ), sha256 $(sha256sum "$OUR_BIN" | cut -c1-12)"
+  fi
   for b in $BENCH_BACKENDS; do
     case "$b" in
       sqlite) run_ours sqlite ;;
@@ -588,4 +658,4 @@ main() {
   [ "$BROKEN" = 0 ] || { log "something was broken (see the ERROR lines above); exit 1"; exit 1; }
 }
 
-main "$@"
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
