@@ -95,7 +95,7 @@ Server::Server(const config::Config& config, Router& router, const core::Clock& 
       clock_(clock),
       random_(random),
       workers_(std::make_unique<WorkerPool>("db", config.workers, config.queue_limit)),
-      hashers_(std::make_unique<WorkerPool>("hash", config.hash_threads, config.queue_limit)),
+      hashers_(std::make_unique<WorkerPool>("hash", config.hash_threads, config.queue_limit, 19)),
       impl_(std::make_unique<Impl>(*this)) {
   impl_->access_log = spdlog::get("access");
   if (!impl_->access_log) impl_->access_log = spdlog::default_logger();

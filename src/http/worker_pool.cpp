@@ -2,12 +2,21 @@
 #include "http/worker_pool.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace ikigai::http {
 
-WorkerPool::WorkerPool(std::string name, unsigned threads, std::size_t capacity)
+WorkerPool::WorkerPool(std::string name, unsigned threads, std::size_t capacity, int nice)
     : name_(std::move(name)), capacity_(capacity) {
-  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (unsigned i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, nice] {
+      if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
+        spdlog::warn("{} pool: could not lower thread priority", name_);
+      }
+      Loop();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

@@ -16,7 +16,9 @@ namespace ikigai::http {
 
 class WorkerPool {
  public:
-  WorkerPool(std::string name, unsigned threads, std::size_t capacity);
+  // `nice` > 0 lowers the threads' CPU priority (Linux per-thread nice): used for password
+  // hashing, so that cheap requests preempt it and a login storm queues logins, not reads.
+  WorkerPool(std::string name, unsigned threads, std::size_t capacity, int nice = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
