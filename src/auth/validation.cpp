@@ -1,50 +1,11 @@
 // Username, email and display-name rules.
 #include "auth/validation.hpp"
 
+#include "core/text.hpp"
+
 #include <cctype>
 
 namespace ikigai::auth {
-namespace {
-
-// Decodes one UTF-8 sequence at s[i]; returns the code point or -1, advancing i.
-long Next(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  int len = 0;
-  long cp = 0;
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1f; }
-  else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0f; }
-  else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07; }
-  else return -1;
-  if (i + static_cast<std::size_t>(len) > s.size()) return -1;
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((b & 0xc0) != 0x80) return -1;
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-    return -1;
-  }
-  i += static_cast<std::size_t>(len);
-  return cp;
-}
-
-}  // namespace
-
-long CountCodePoints(std::string_view s) {
-  long n = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    if (Next(s, i) < 0) return -1;
-    ++n;
-  }
-  return n;
-}
-
 std::string CheckUsername(std::string_view u) {
   if (u.size() < 3 || u.size() > 32) return "must be 3 to 32 characters";
   for (char c : u) {
@@ -57,7 +18,7 @@ std::string CheckUsername(std::string_view u) {
 
 std::string CheckEmail(std::string_view e) {
   static const std::string kMessage = "must be a valid email address";
-  if (e.empty() || e.size() > 254 || CountCodePoints(e) < 0) return kMessage;
+  if (e.empty() || e.size() > 254 || core::CountCodePoints(e) < 0) return kMessage;
   const auto at = e.rfind('@');
   if (at == std::string_view::npos || at == 0 || at > 64 || e.find('@') != at) return kMessage;
   const std::string_view local = e.substr(0, at);
@@ -97,11 +58,11 @@ std::string CheckEmail(std::string_view e) {
 }
 
 std::string CheckDisplayName(std::string_view d) {
-  const long n = CountCodePoints(d);
+  const long n = core::CountCodePoints(d);
   if (n < 0) return "must be valid UTF-8";
   if (n > 64) return "must be at most 64 characters";
   for (std::size_t i = 0; i < d.size();) {
-    const long cp = Next(d, i);
+    const long cp = core::NextCodePoint(d, i);
     if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
       return "must not contain control characters";
     }

@@ -11,7 +11,4 @@ namespace ikigai::auth {
 [[nodiscard]] std::string CheckEmail(std::string_view email);
 [[nodiscard]] std::string CheckDisplayName(std::string_view display_name);
 
-// Number of code points of valid UTF-8, or -1 for invalid UTF-8.
-[[nodiscard]] long CountCodePoints(std::string_view s);
-
 }  // namespace ikigai::auth

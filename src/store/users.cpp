@@ -1,6 +1,8 @@
 // User rows over SOCI; the unique indexes on the lowered columns decide duplicates.
 #include "store/users.hpp"
 
+#include "core/text.hpp"
+
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -90,13 +92,7 @@ std::optional<SessionUser> UserStore::FindBySession(Connection& c, const std::st
   return out;
 }
 
-std::string LowerAscii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char ch) {
-    return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-  });
-  return out;
-}
+std::string LowerAscii(std::string_view s) { return core::LowerAscii(s); }
 
 core::Result<void> UserStore::Insert(Connection& c, const UserRow& u) {
   const std::string username_lower = LowerAscii(u.username);

@@ -3,19 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.hpp"
+
 #include "store/ikigai_maps.hpp"
 #include "tasks/task_service.hpp"
 
 namespace ikigai::tasks {
 namespace {
-
-long CodePoints(const std::string& s) {
-  long n = 0;
-  for (unsigned char ch : s) {
-    if ((ch & 0xc0) != 0x80) ++n;
-  }
-  return n;
-}
 
 std::string ToJson(const std::vector<std::string>& v) {
   return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -43,7 +37,7 @@ void CheckCircle(const char* name, const std::vector<std::string>& entries, core
     return;
   }
   for (const auto& e : entries) {
-    const long n = CodePoints(e);
+    const long n = core::CountCodePoints(e);
     if (n < 1 || n > 200) {
       invalid.fields[name] = "each entry must be 1 to 200 characters";
       return;
@@ -67,7 +61,7 @@ core::Result<IkigaiMap> IkigaiMapService::Put(const std::string& user_id, const 
   CheckCircle("good_at", map.good_at, invalid);
   CheckCircle("world_needs", map.world_needs, invalid);
   CheckCircle("paid_for", map.paid_for, invalid);
-  if (CodePoints(map.statement) > 1000) invalid.fields["statement"] = "must be at most 1000 characters";
+  if (core::CountCodePoints(map.statement) > 1000) invalid.fields["statement"] = "must be at most 1000 characters";
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
   return db_.Transaction([&](store::Connection& c) -> core::Result<IkigaiMap> {
     // Two first saves can race: the loser's INSERT meets the winner's row. Without If-Match it

@@ -5,18 +5,11 @@
 #include <set>
 
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "core/time_format.hpp"
 
 namespace ikigai::tasks {
 namespace {
-
-long CodePoints(const std::string& s) {
-  long n = 0;
-  for (unsigned char ch : s) {
-    if ((ch & 0xc0) != 0x80) ++n;
-  }
-  return n;
-}
 
 std::optional<int> PriorityValue(const std::string& name) {
   if (name == "low") return 0;
@@ -39,13 +32,13 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
   core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
   std::vector<std::string> changed;
   if (f.title) {
-    const long n = CodePoints(*f.title);
+    const long n = core::CountCodePoints(*f.title);
     if (n < 1 || n > 200) invalid.fields["title"] = "must be 1 to 200 characters";
     else if (HasControl(*f.title, false)) invalid.fields["title"] = "must not contain control characters";
     else if (*f.title != task.title) { task.title = *f.title; changed.emplace_back("title"); }
   }
   if (f.notes) {
-    if (CodePoints(*f.notes) > 10000) invalid.fields["notes"] = "must be at most 10000 characters";
+    if (core::CountCodePoints(*f.notes) > 10000) invalid.fields["notes"] = "must be at most 10000 characters";
     else if (*f.notes != task.notes) { task.notes = *f.notes; changed.emplace_back("notes"); }
   }
   if (f.status) {
@@ -71,7 +64,7 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
     std::set<std::string> seen;
     if (f.tags->size() > 20) invalid.fields["tags"] = "must hold at most 20 tags";
     for (const auto& tag : *f.tags) {
-      const long n = CodePoints(tag);
+      const long n = core::CountCodePoints(tag);
       if (n < 1 || n > 32) invalid.fields["tags"] = "each tag must be 1 to 32 characters";
       else if (HasControl(tag, false)) invalid.fields["tags"] = "tags must not contain control characters";
       else if (!seen.insert(tag).second) invalid.fields["tags"] = "must not repeat a tag";
