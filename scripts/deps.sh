@@ -8,7 +8,8 @@ build=(g++ make cmake pkg-config librestinio-dev libasio-dev libhttp-parser-dev 
   libjwt-dev libcurl4-openssl-dev libspdlog-dev libcli11-dev
   libboost-dev  # SOCI 4.0.3 headers include Boost.Fusion (SOCI_HAVE_BOOST)
   john-data  # Openwall common-password list read by the password policy at start-up
-  libkainjow-mustache-dev)  # email templates
+  libkainjow-mustache-dev  # email templates
+  ca-certificates)  # verifying the SMTP server certificate (STARTTLS, smtps)
 test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-aiosmtpd curl)
 bench=(wrk curl jq nodejs npm mariadb-server mariadb-client)
 lint=(clang-format clang-tidy)
