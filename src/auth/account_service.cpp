@@ -35,12 +35,9 @@ AccountService::AccountService(store::Database& db, const config::Config& config
       recorder_(clock, random) {}
 
 core::Result<void> AccountService::CheckRegisterRate(const core::RequestMeta& meta) {
-  // Auto-commit statements: the event must be visible to concurrent requests before they count.
-  return db_.Run([&](store::Connection& c) -> core::Result<void> {
-    auto hit = limiter_.CheckAndHit(c, "register_address", meta.ip);
-    if (!hit) return core::Fail(hit.error());
-    return {};
-  });
+  auto hit = limiter_.Consume(db_, "register_address", meta.ip);
+  if (!hit) return core::Fail(hit.error());
+  return {};
 }
 
 core::Result<store::UserRow> AccountService::Register(const RegisterInput& in, const core::RequestMeta& meta,
@@ -128,21 +125,28 @@ core::Result<TokenPair> AccountService::Login(const std::string& login, const st
     long long account_event = 0;
     long long address_event = 0;
   };
-  auto reserved = db_.Run([&](store::Connection& c) -> core::Result<Reserved> {
+  auto reserved = [&]() -> core::Result<Reserved> {
     Reserved r;
-    r.user = store::UserStore::FindByLogin(c, login);
+    auto found = db_.Run([&](store::Connection& c) -> core::Result<std::optional<store::UserRow>> {
+      return store::UserStore::FindByLogin(c, login);
+    });
+    if (!found) return core::Fail(found.error());
+    r.user = std::move(*found);
     const std::string subject = r.user ? "user:" + r.user->id : "login:" + store::LowerAscii(login);
-    auto address = limiter_.CheckAndHit(c, "login_address", meta.ip);
+    auto address = limiter_.Consume(db_, "login_address", meta.ip);
     if (!address) return core::Fail(address.error());
     r.address_event = *address;
-    auto account = limiter_.CheckAndHit(c, "login_account", subject);
+    auto account = limiter_.Consume(db_, "login_account", subject);
     if (!account) {
-      RateLimiter::Undo(c, r.address_event);
+      (void)db_.Run([&](store::Connection& c) -> core::Result<void> {
+        RateLimiter::Undo(c, r.address_event);
+        return {};
+      });
       return core::Fail(account.error());
     }
     r.account_event = *account;
     return r;
-  });
+  }();
   if (!reserved) return core::Fail(reserved.error());
   std::optional<store::UserRow> user = std::move(reserved->user);
   VerifyResult verified;

@@ -23,11 +23,12 @@ class RateLimiter {
                                          const std::string& subject) const;
   // Counts one event (always recorded, also when limits are off, so turning them on is honest).
   long long Hit(store::Connection& c, const std::string& bucket, const std::string& subject) const;
-  // Counts one event first and then checks, so that concurrent requests can never pass the limit
-  // together: over the limit, the event is taken back and the answer is 429. Returns the event id
-  // (for Undo).
-  [[nodiscard]] core::Result<long long> CheckAndHit(store::Connection& c, const std::string& bucket,
-                                                    const std::string& subject) const;
+  // Checks and counts one event as one step for this subject across every instance: a named
+  // lock on MariaDB (the count and the insert each commit before it is released), the write
+  // lock of a transaction on SQLite. So N concurrent requests against a limit of L get exactly
+  // min(N, L) passes. Returns the event id (for Undo), or 429.
+  [[nodiscard]] core::Result<long long> Consume(store::Database& db, const std::string& bucket,
+                                                const std::string& subject) const;
   static void Undo(store::Connection& c, long long event_id);
 
  private:

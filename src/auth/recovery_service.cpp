@@ -73,11 +73,11 @@ core::Result<void> RecoveryService::Forgot(const std::string& email, const core:
   const std::string subject = store::LowerAscii(email);
   // Counted in its own statements first, so concurrent requests see each other's events. Over the
   // limit: the same 202, and nothing is sent.
-  auto allowed = db_.Run([&](store::Connection& c) -> core::Result<bool> {
-    return limiter_.CheckAndHit(c, "forgot_account", subject).has_value();
-  });
-  if (!allowed) return core::Fail(allowed.error());
-  if (!*allowed) return {};
+  auto allowed = limiter_.Consume(db_, "forgot_account", subject);
+  if (!allowed) {
+    if (allowed.error().code == core::ErrorCode::kRateLimited) return {};
+    return core::Fail(allowed.error());
+  }
   auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
     auto user = store::UserStore::FindByLogin(c, email);
     if (!user || store::LowerAscii(user->email) != subject || user->disabled) return {};

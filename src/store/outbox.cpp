@@ -46,8 +46,10 @@ std::vector<OutboxRow> OutboxStore::Claim(Connection& c, const std::string& inst
 }
 
 void OutboxStore::MarkSent(Connection& c, const std::string& id, const std::string& instance, long long now) {
+  // The bodies hold one-time links: once delivered they are erased, so no usable token stays in
+  // the database in clear (tokens are otherwise stored only as hashes).
   c.Sql() << "UPDATE mail_outbox SET status = 'sent', sent_at = :now, claimed_by = NULL, claimed_until = NULL, "
-             "last_error = NULL WHERE id = :id AND claimed_by = :me",
+             "last_error = NULL, text_body = '', html_body = '' WHERE id = :id AND claimed_by = :me",
       soci::use(now), soci::use(id), soci::use(instance);
 }
 
@@ -59,8 +61,8 @@ void OutboxStore::MarkFailed(Connection& c, const std::string& id, const std::st
                "claimed_until = NULL, last_error = :e WHERE id = :id AND claimed_by = :me",
         soci::use(*next_attempt_at), soci::use(message), soci::use(id), soci::use(instance);
   } else {
-    c.Sql() << "UPDATE mail_outbox SET status = 'failed', claimed_by = NULL, claimed_until = NULL, last_error = :e "
-               "WHERE id = :id AND claimed_by = :me",
+    c.Sql() << "UPDATE mail_outbox SET status = 'failed', claimed_by = NULL, claimed_until = NULL, last_error = :e, "
+               "text_body = '', html_body = '' WHERE id = :id AND claimed_by = :me",
         soci::use(message), soci::use(id), soci::use(instance);
   }
 }

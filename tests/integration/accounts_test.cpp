@@ -128,15 +128,14 @@ TEST_F(RegisterTest, CreatesTheUserWithEveryField) {
   EXPECT_TRUE(HasNoSecret(res, who));
   EXPECT_EQ(body["user"]["created_at"], body["user"]["updated_at"]);
 
-  // "a verification email is queued": one message to the address, with the frontend's link.
+  // "a verification email is queued": one verify_email message to the address. (Its body is
+  // erased once delivered, so the link itself is checked on the received mail in email_test.)
   const std::string user_id = body["user"].value("id", "");
-  auto mails = Db().Query("SELECT to_address, text_body FROM mail_outbox WHERE user_id = " +
+  auto mails = Db().Query("SELECT to_address, kind FROM mail_outbox WHERE user_id = " +
                           support::DirectDb::Quote(user_id));
   ASSERT_EQ(mails.size(), 1u) << "verification emails queued for " << user_id;
   EXPECT_EQ(mails[0][0], who.email);
-  EXPECT_NE(mails[0][1].value_or("").find("http://localhost:3000/verify-email?token="),
-            std::string::npos)
-      << mails[0][1].value_or("");
+  EXPECT_EQ(mails[0][1].value_or(""), "verify_email");
 
   // The same user, as /me shows it after a login.
   auto pair = support::LoginPair(http, who);
