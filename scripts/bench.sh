@@ -20,6 +20,14 @@
 #      Scenarios: idle VmRSS, GET /healthz with wrk (-t2 -c64), and, when
 #      POST /api/v1/auth/register is implemented (not 404), the sequential login
 #      time and the seed's bench.sh against http://127.0.0.1:PORT/api/v1.
+#      Then, unless BENCH_TASKS=0, the tasks scenarios, once per size in
+#      $BENCH_TASK_SIZES (tasks in the table): a fresh database (new SQLite file;
+#      DROP/CREATE DATABASE on MariaDB), `ikigai migrate`, one benchmark user made with
+#      `ikigai user create`, then bench/gen_tasks.py: BENCH_TASK_USERS users and SIZE
+#      tasks (with tags) spread across them, plus BENCH_TASK_OWNED tasks of the benchmark
+#      user; then a fresh server, login as that user, and wrk (-t$TASKS_THREADS -c$CONNS,
+#      bench/tasks.lua) on GET /api/v1/tasks?limit=20 (after a TASKS_WARMUP run) and
+#      on POST /api/v1/tasks.
 #   3. prints one markdown table (seed vs ours on SQLite vs ours on MariaDB,
 #      with ratios) and the targets with ✓/✗; saves it to
 #      bench-results/<UTC timestamp>/summary.md next to all raw outputs.
@@ -33,6 +41,9 @@
 #      BENCH_SKIP_SEED (0; 1 = do not run the seed)
 #      BENCH_BACKENDS ("sqlite mysql"; "" = do not run ours)
 #      IKIGAI_BIN (build/release/ikigai)  HASH_LOGINS (20)  STARTUP_TIMEOUT (60 s)
+#      BENCH_TASKS (1; 0 = skip the tasks scenarios)
+#      BENCH_TASK_SIZES ("10000 1000000")  BENCH_TASK_USERS (10000)  BENCH_TASK_OWNED (100)
+#      TASKS_WARMUP (2s; 0 = none)  TASKS_THREADS (2)
 #      BENCH_KEEP_TMP (0; 1 = keep the temp dir, e.g. for the MariaDB logs)
 #      BENCH_KEEP_LOGS (0; 1 = keep our server's full log; by default its access lines,
 #        about 100 MB per run, are cut down to a count and the last 100)
@@ -55,6 +66,13 @@ HASH_LOGINS="${HASH_LOGINS:-20}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-60}"
 BENCH_KEEP_TMP="${BENCH_KEEP_TMP:-0}"
 BENCH_KEEP_LOGS="${BENCH_KEEP_LOGS:-0}"
+BENCH_TASKS="${BENCH_TASKS:-1}"
+BENCH_TASK_SIZES="${BENCH_TASK_SIZES:-10000 1000000}"
+BENCH_TASK_USERS="${BENCH_TASK_USERS:-10000}"
+BENCH_TASK_OWNED="${BENCH_TASK_OWNED:-100}"
+TASKS_WARMUP="${TASKS_WARMUP:-2s}"
+TASKS_THREADS="${TASKS_THREADS:-2}"
+TASKS_BODY='{"title":"Benchmark task","notes":"Made by make bench.","priority":"high","due_at":"2027-03-01T09:00:00Z","tags":["bench","work"]}'
 NPROC="$(nproc 2>/dev/null || echo 2)"
 TS="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench-results/$TS"
@@ -326,8 +344,56 @@ stop_our_mariadb() {
 }
 
 # --- our server ----------------------------------------------------------------------
+SRV_PID=""
+SRV_BASE=""
+SRV_NOTE=""
+start_server() {  # sys data_dir db_url out_dir: starts `ikigai serve` on a free port; sets SRV_PID,
+                  # SRV_BASE (http://127.0.0.1:PORT); on failure sets SRV_NOTE, calls broken, returns 1
+  local sys="$1" data="$2" url="$3" dir="$4" pid port="" i code
+  SRV_PID=""; SRV_BASE=""; SRV_NOTE=""
+  log "$sys: starting $IKIGAI_BIN serve (log ${dir#"$ROOT"/}/server.log)"
+  IKIGAI_RATE_LIMITS=off "$OUR_BIN" serve --listen 127.0.0.1:0 --data-dir "$data" --database-url "$url" \
+    >"$dir/server.stdout" 2>"$dir/server.log" </dev/null &
+  pid=$!
+  STARTED+=("$pid")
+  for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
+    port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$dir/server.stdout" | head -n1)"
+    [ -z "$port" ] || break
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    if alive "$pid"; then
+      broken "$sys: no 'listening on 127.0.0.1:PORT' line on stdout within ${STARTUP_TIMEOUT}s (is stdout flushed?)"
+      SRV_NOTE="did not start"
+    else
+      code="$(exit_text "$pid")"
+      broken "$sys: server stopped before listening ($code; see ${dir#"$ROOT"/}/server.log)"
+      SRV_NOTE="did not start ($code)"
+    fi
+    tail -n 20 "$dir/server.log" >&2 || true
+    stop_pid "$pid"; forget_pid "$pid"; return 1
+  fi
+  SRV_PID="$pid"
+  SRV_BASE="http://127.0.0.1:$port"
+  log "$sys: listening on port $port (pid $pid)"
+}
+
+stop_server() {  # sys pid out_dir: stops our server; a server that died on its own is "broken"
+  local sys="$1" pid="$2" dir="$3" code
+  log "$sys: stopping server (pid $pid)"
+  if alive "$pid"; then
+    stop_pid "$pid"
+  else
+    code="$(exit_text "$pid")"
+    broken "$sys: server died during the run, $code (see ${dir#"$ROOT"/}/server.log)"
+  fi
+  forget_pid "$pid"
+  trim_log "$dir/server.log"
+}
+
 run_ours() {  # sqlite|mysql
-  local sys="$1" dir="$OUT/ours-$1" data="$TMP/ours-$1" url pid port="" i code base user hash dbpid=""
+  local sys="$1" dir="$OUT/ours-$1" data="$TMP/ours-$1" url pid i code base user hash dbpid=""
   local item
   mkdir -p "$dir" "$data"
   R[$sys.ran]=1
@@ -343,31 +409,9 @@ run_ours() {  # sqlite|mysql
       url="$OUR_DB_URL"; dbpid="$OUR_DB_PID" ;;
   esac
 
-  log "$sys: starting $IKIGAI_BIN serve (log ${dir#"$ROOT"/}/server.log)"
-  IKIGAI_RATE_LIMITS=off "$OUR_BIN" serve --listen 127.0.0.1:0 --data-dir "$data" --database-url "$url" \
-    >"$dir/server.stdout" 2>"$dir/server.log" </dev/null &
-  pid=$!
-  STARTED+=("$pid")
-  for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
-    port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$dir/server.stdout" | head -n1)"
-    [ -z "$port" ] || break
-    alive "$pid" || break
-    sleep 0.1
-  done
-  if [ -z "$port" ]; then
-    if alive "$pid"; then
-      broken "$sys: no 'listening on 127.0.0.1:PORT' line on stdout within ${STARTUP_TIMEOUT}s (is stdout flushed?)"
-      R[$sys.server.note]="did not start"
-    else
-      code="$(exit_text "$pid")"
-      broken "$sys: server stopped before listening ($code; see ${dir#"$ROOT"/}/server.log)"
-      R[$sys.server.note]="did not start ($code)"
-    fi
-    tail -n 20 "$dir/server.log" >&2 || true
-    stop_pid "$pid"; forget_pid "$pid"; return 0
-  fi
-  base="http://127.0.0.1:$port"
-  log "$sys: listening on port $port (pid $pid)"
+  if ! start_server "$sys" "$data" "$url" "$dir"; then R[$sys.server.note]="$SRV_NOTE"; return 0; fi
+  pid="$SRV_PID"
+  base="$SRV_BASE"
 
   # idle memory after start-up and a few requests
   code="$(curl -s -o "$dir/healthz.json" -w '%{http_code}' --max-time 10 "$base/healthz")" || true
@@ -415,16 +459,173 @@ run_ours() {  # sqlite|mysql
 
   R[$sys.hwm]="$(status_mb "$pid" VmHWM)"
   [ -z "$dbpid" ] || R[$sys.db_hwm]="$(status_mb "$dbpid" VmHWM)"
-  log "$sys: stopping server (pid $pid)"
-  if alive "$pid"; then
-    stop_pid "$pid"
-  else
-    code="$(exit_text "$pid")"
-    broken "$sys: server died during the run, $code (see ${dir#"$ROOT"/}/server.log)"
+  stop_server "$sys" "$pid" "$dir"
+}
+
+# --- tasks scenarios ---------------------------------------------------------------------
+size_label() {  # 10000 -> 10k, 1000000 -> 1M
+  awk -v n="$1" 'BEGIN { if (n >= 1000000 && n % 1000000 == 0) printf "%dM", n / 1000000
+    else if (n >= 1000 && n % 1000 == 0) printf "%dk", n / 1000; else printf "%d", n }'
+}
+task_sizes() {  # BENCH_TASK_SIZES, numbers only, ascending, unique
+  local n
+  for n in $BENCH_TASK_SIZES; do if [[ "$n" =~ ^[0-9]+$ ]]; then echo "$n"; fi; done | sort -n -u
+}
+
+mdb_root() {  # SQL as root over our MariaDB's socket
+  "$(command -v mariadb || command -v mysql)" --no-defaults -uroot --socket="$OUR_DB_SOCK" "$@"
+}
+
+mariadb_settle() {  # let InnoDB write back the pages a bulk load dirtied (at most 60 s), so the
+                    # scenarios do not run beside that write-back; the settings are restored after
+  local old i dirty=""
+  old="$(mdb_root -N -e 'SELECT CONCAT_WS(" ", @@GLOBAL.innodb_max_dirty_pages_pct,
+    @@GLOBAL.innodb_io_capacity, @@GLOBAL.innodb_io_capacity_max)' 2>/dev/null)" || return 0
+  set -- $old
+  [ $# = 3 ] || return 0
+  mdb_root -e 'SET GLOBAL innodb_io_capacity_max = 20000; SET GLOBAL innodb_io_capacity = 10000;
+    SET GLOBAL innodb_max_dirty_pages_pct = 0' 2>/dev/null || return 0
+  for ((i = 0; i < 120; i++)); do
+    dirty="$(mdb_root -N -e "SELECT variable_value FROM information_schema.global_status
+      WHERE variable_name = 'INNODB_BUFFER_POOL_PAGES_DIRTY'" 2>/dev/null || echo 0)"
+    [ "${dirty:-0}" -ge 100 ] || break
+    sleep 0.5
+  done
+  mdb_root -e "SET GLOBAL innodb_max_dirty_pages_pct = $1; SET GLOBAL innodb_io_capacity = $2;
+    SET GLOBAL innodb_io_capacity_max = $3" 2>/dev/null || true
+  log "mysql: InnoDB write-back after the load: $dirty dirty pages left after $((i / 2)) s"
+}
+
+json_field() {  # file python-expression-on-j: prints its value, "" on any error
+  python3 -c 'import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    v = eval(sys.argv[2], {"j": j})
+    print("" if v is None else v)
+except Exception:
+    print("")' "$1" "$2" 2>/dev/null || true
+}
+
+tasks_fail() {  # sys size note: the note on all of this size's cells
+  local item
+  for item in tasks-list tasks-create; do R[$1.$item-$2.note]="$3"; done
+}
+
+run_tasks() {  # sqlite|mysql: GET /api/v1/tasks?limit=20 and POST /api/v1/tasks per table size
+  local sys="$1" size
+  have "$sys.ran" && [ -n "$OUR_BIN" ] || return 0
+  if have "$sys.server.note"; then  # no binary, no MariaDB, or a server that did not start
+    for size in $(task_sizes); do tasks_fail "$sys" "$size" "${R[$sys.server.note]}"; done
+    return 0
   fi
-  forget_pid "$pid"
-  trim_log "$dir/server.log"
-  [ "$sys" != mysql ] || stop_our_mariadb
+  if ! command -v python3 >/dev/null; then
+    broken "$sys: python3 not found (bench/gen_tasks.py fills the tasks tables)"; return 0
+  fi
+  for size in $(task_sizes); do run_tasks_size "$sys" "$size"; done
+}
+
+run_tasks_size() {  # sys size
+  local sys="$1" size="$2" label dir data url out user owner code tok t0 t1 gen_args=() pid base item check
+  label="$(size_label "$size")"
+  dir="$OUT/ours-$sys/tasks-$label"
+  data="$TMP/tasks-$sys-$label"
+  mkdir -p "$dir" "$data"
+  note_load "$sys tasks $label"
+  t0="$(date +%s.%N)"
+  case "$sys" in
+    sqlite)
+      url="sqlite://$data/ikigai.db"
+      gen_args=(--sqlite "$data/ikigai.db") ;;
+    mysql)
+      if ! start_our_mariadb; then tasks_fail "$sys" "$size" "no MariaDB"; return 0; fi
+      if ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
+          CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$dir/reset.log"; then
+        broken "$sys tasks $label: could not recreate database ikigai_bench (see ${dir#"$ROOT"/}/reset.log)"
+        tasks_fail "$sys" "$size" "failed (fresh database)"; return 0
+      fi
+      url="$OUR_DB_URL"
+      gen_args=(--mysql-url "$OUR_DB_URL") ;;
+  esac
+
+  # fresh schema, the benchmark user (its password hashed by ikigai itself), then the rows
+  log "$sys tasks $label: migrate, user create, bench/gen_tasks.py ($BENCH_TASK_USERS users, $size tasks + $BENCH_TASK_OWNED of the benchmark user)"
+  if ! "$OUR_BIN" migrate --data-dir "$data" --database-url "$url" >"$dir/migrate.log" 2>&1; then
+    broken "$sys tasks $label: ikigai migrate failed (see ${dir#"$ROOT"/}/migrate.log)"
+    tasks_fail "$sys" "$size" "failed (migrate)"; return 0
+  fi
+  user="bt$(rand_hex 4)"
+  out="$(printf '%s\n' "$BENCH_PASSWORD" | "$OUR_BIN" user create --username "$user" \
+    --email "$user@example.com" --password-stdin --data-dir "$data" --database-url "$url" 2>>"$dir/migrate.log")" || true
+  owner="$(sed -n 's/^created .* id \([0-9a-f-]*\)$/\1/p' <<<"$out")"
+  if [ -z "$owner" ]; then
+    broken "$sys tasks $label: ikigai user create failed: $out (see ${dir#"$ROOT"/}/migrate.log)"
+    tasks_fail "$sys" "$size" "failed (user create)"; return 0
+  fi
+  if ! python3 "$ROOT/bench/gen_tasks.py" "${gen_args[@]}" --users "$BENCH_TASK_USERS" --tasks "$size" \
+      --owner-id "$owner" --owner-tasks "$BENCH_TASK_OWNED" >"$dir/gen.txt" 2>"$dir/gen.log"; then
+    tail -n 5 "$dir/gen.log" >&2 || true
+    broken "$sys tasks $label: bench/gen_tasks.py failed (see ${dir#"$ROOT"/}/gen.log)"
+    tasks_fail "$sys" "$size" "failed (generator)"; return 0
+  fi
+  t1="$(date +%s.%N)"
+  R[$sys.gen-$size.seconds]="$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' "$dir/gen.txt")"
+  R[$sys.gen-$size.tasks]="$(sed -n 's/.* tasks=\([0-9]*\).*/\1/p' "$dir/gen.txt")"
+  R[$sys.gen-$size.tags]="$(sed -n 's/.* tags=\([0-9]*\).*/\1/p' "$dir/gen.txt")"
+  R[$sys.gen-$size.setup]="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+  log "$sys tasks $label: $(cat "$dir/gen.txt") (migrate + user + generator: ${R[$sys.gen-$size.setup]} s)"
+  # the load's writes reach the disk before the clock starts
+  case "$sys" in
+    sqlite) sync "$data"/ikigai.db* 2>/dev/null || true ;;
+    mysql) mariadb_settle ;;
+  esac
+
+  start_server "$sys" "$data" "$url" "$dir" || { tasks_fail "$sys" "$size" "$SRV_NOTE"; return 0; }
+  pid="$SRV_PID"
+  base="$SRV_BASE"
+  code="$(curl -s -o "$dir/login.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$user@example.com\",\"password\":\"$BENCH_PASSWORD\"}" \
+    "$base$API_PREFIX/auth/login")" || true
+  tok="$(json_field "$dir/login.json" 'j["access_token"]')"
+  if [ "$code" != 200 ] || [ -z "$tok" ]; then
+    warn "$sys tasks $label: login -> HTTP ${code:-000}: $(head -c 300 "$dir/login.json" 2>/dev/null)"
+    tasks_fail "$sys" "$size" "failed (login: HTTP ${code:-000})"
+  else
+    # one answer of each kind checked by hand: wrk itself only counts statuses
+    code="$(curl -s -o "$dir/list.json" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $tok" \
+      "$base$API_PREFIX/tasks?limit=20")" || true
+    check="$(json_field "$dir/list.json" 'str(len(j["items"])) + ("+" if j["next_cursor"] else "")')"
+    if [ "$code" = 404 ]; then
+      tasks_fail "$sys" "$size" "not implemented yet"
+    else
+      [ "$code" = 200 ] && [ "$check" = "20+" ] \
+        || R[$sys.tasks-list-$size.check]="GET answered HTTP ${code:-000} with ${check:-?} items (want 200, 20 and a next_cursor)"
+      code="$(curl -s -o "$dir/create.json" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $tok" \
+        -H 'Content-Type: application/json' -d "$TASKS_BODY" "$base$API_PREFIX/tasks")" || true
+      [ "$code" = 201 ] || R[$sys.tasks-create-$size.check]="POST answered HTTP ${code:-000} (want 201)"
+      for item in tasks-list tasks-create; do
+        [ -z "${R[$sys.$item-$size.check]:-}" ] || warn "$sys tasks $label: ${R[$sys.$item-$size.check]}"
+      done
+
+      log "$sys tasks $label: wrk GET $API_PREFIX/tasks?limit=20 -t$TASKS_THREADS -c$CONNS (warm-up $TASKS_WARMUP, then $DURATION)"
+      if [ "$TASKS_WARMUP" != 0 ]; then
+        BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t"$TASKS_THREADS" -c"$CONNS" -d"$TASKS_WARMUP" --timeout 10s \
+          -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/tasks?limit=20" >"$dir/list-warmup.txt" 2>&1 || true
+      fi
+      BENCH_TOKEN="$tok" SCENARIO="tasks-list-$label" wrk -t"$TASKS_THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s \
+        --latency -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/tasks?limit=20" >"$dir/list.txt" 2>&1 \
+        || warn "$sys tasks $label: wrk failed"
+      load_result "$sys" "tasks-list-$size" "$dir/list.txt"
+      sleep 1
+      log "$sys tasks $label: wrk POST $API_PREFIX/tasks -t$TASKS_THREADS -c$CONNS -d$DURATION"
+      BENCH_TOKEN="$tok" TASKS_BODY="$TASKS_BODY" SCENARIO="tasks-create-$label" wrk -t"$TASKS_THREADS" -c"$CONNS" \
+        -d"$DURATION" --timeout 10s --latency -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/tasks" >"$dir/create.txt" 2>&1 \
+        || warn "$sys tasks $label: wrk failed"
+      load_result "$sys" "tasks-create-$size" "$dir/create.txt"
+    fi
+  fi
+  R[$sys.tasks-$size.hwm]="$(status_mb "$pid" VmHWM)"
+  stop_server "$sys" "$pid" "$dir"
+  [ "$BENCH_KEEP_TMP" = 1 ] || rm -rf -- "$data"
 }
 
 trim_log() {  # the server logs every request (~100+ MB per run): keep all other lines, the
@@ -549,8 +750,58 @@ t_hwm() { t_value "$1.hwm" '<' 64 "${R[$1.hwm]:-} MB"; }
 t_idle() { t_value "$1.idle_rss" '<' 32 "${R[$1.idle_rss]:-} MB"; }
 t_healthz() { t_value "$1.healthz.rps" '>=' 80000 "$(fmt_rps "${R[$1.healthz.rps]:-0}") req/s"; }
 
+task_cell() {  # system item: scn_cell plus the hand check of one answer
+  local c
+  c="$(scn_cell "$1" "$2")"
+  if have "$1.$2.check"; then c+=" ⚠ ${R[$1.$2.check]}"; fi
+  echo "$c"
+}
+gen_cell() {  # system: generator time per size
+  local s="$1" n out=""
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  for n in $(task_sizes); do
+    if have "$s.gen-$n.seconds"; then
+      out+="${out:+ · }$(size_label "$n"): ${R[$s.gen-$n.seconds]} s ($(fmt_num "${R[$s.gen-$n.tasks]}") tasks, $(fmt_num "${R[$s.gen-$n.tags]}") tags)"
+    else
+      out+="${out:+ · }$(size_label "$n"): ${R[$s.tasks-list-$n.note]:-—}"
+    fi
+  done
+  echo "${out:-—}"
+}
+hwm_sizes_cell() {  # system: server VmHWM per tasks size
+  local s="$1" n out=""
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  for n in $(task_sizes); do
+    have "$s.tasks-$n.hwm" && out+="${out:+ · }$(size_label "$n"): ${R[$s.tasks-$n.hwm]} MB"
+  done
+  echo "${out:-—}"
+}
+t_tasks_scale() {  # sys: list p50 at the largest size vs 2 × at the smallest
+  local s="$1" small big a b
+  small="$(task_sizes | head -n1)"; big="$(task_sizes | tail -n1)"
+  a="${R[$s.tasks-list-$small.p50_ms]:-}"; b="${R[$s.tasks-list-$big.p50_ms]:-}"
+  if [ -z "$a" ] || [ -z "$b" ]; then echo "n/a"; return; fi
+  mark '<=' "$b" "$(awk -v a="$a" 'BEGIN { print 2 * a }')" \
+    "p50 $(fmt_ms "$b") ms at $(size_label "$big") vs $(fmt_ms "$a") ms at $(size_label "$small") ($(ratio "$b" "$a"))"
+}
+t_tasks_rps() {  # sys: list req/s ≥ 10,000 at each size
+  local s="$1" n out=""
+  for n in $(task_sizes); do
+    have "$s.tasks-list-$n.rps" || continue
+    out+="${out:+, }$(mark '>=' "${R[$s.tasks-list-$n.rps]}" 10000 "$(fmt_rps "${R[$s.tasks-list-$n.rps]}") req/s at $(size_label "$n")")"
+  done
+  echo "${out:-n/a}"
+}
+
+tasks_header() {
+  [ "$BENCH_TASKS" != 0 ] || return 0
+  printf '%s ' "Tasks: per table size a fresh database filled by bench/gen_tasks.py ($BENCH_TASK_USERS users," \
+    "the tasks spread across them at random), then wrk -t$TASKS_THREADS -c$CONNS as one user who owns" \
+    "$BENCH_TASK_OWNED of them (list after a $TASKS_WARMUP warm-up; the create run follows the list run)."
+}
+
 report() {
-  local rev label item
+  local rev label item n
   local -a lines=()
   rev="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || rev+=" (+ uncommitted changes in src/)"
@@ -561,7 +812,8 @@ report() {
     echo "Machine: $NPROC cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), server, database and wrk share them" \
       "(CPU busy with other work, 1 s sample when each part began: $LOADS; well above 0% means" \
       "something else competed for the cores and the numbers are low)." \
-      "DURATION=$DURATION, CONNS=$CONNS (seed harness), /healthz: wrk -t$HEALTHZ_THREADS -c$HEALTHZ_CONNS. Ours: $IKIGAI_BIN ($OUR_BIN_INFO) at commit $rev;" \
+      "DURATION=$DURATION, CONNS=$CONNS (seed harness), /healthz: wrk -t$HEALTHZ_THREADS -c$HEALTHZ_CONNS." \
+      "$(tasks_header)Ours: $IKIGAI_BIN ($OUR_BIN_INFO) at commit $rev;" \
       "ours on MariaDB uses its own MariaDB (fresh temp datadir, same flags as the seed's mariadb.sh). Raw output: bench-results/$TS/."
     echo
     row "scenario" "seed (Express + MariaDB)" "ours, SQLite" "ours, MariaDB" "SQLite ÷ seed" "MariaDB ÷ seed"
@@ -577,6 +829,17 @@ report() {
       row "$label" "$(scn_cell seed "$item")" "$(scn_cell sqlite "$item")" "$(scn_cell mysql "$item")" \
         "$(scn_ratio sqlite "$item")" "$(scn_ratio mysql "$item")"
     done
+    if [ "$BENCH_TASKS" != 0 ]; then
+      for n in $(task_sizes); do
+        row "tasks list, $(size_label "$n") rows (GET ?limit=20, c$CONNS)" "n/a (no tasks API)" \
+          "$(task_cell sqlite "tasks-list-$n")" "$(task_cell mysql "tasks-list-$n")" "—" "—"
+      done
+      for n in $(task_sizes); do
+        row "tasks create, $(size_label "$n") rows (POST, c$CONNS)" "n/a (no tasks API)" \
+          "$(task_cell sqlite "tasks-create-$n")" "$(task_cell mysql "tasks-create-$n")" "—" "—"
+      done
+      row "tasks: bench/gen_tasks.py ($BENCH_TASK_USERS users + tasks + tags)" "—" "$(gen_cell sqlite)" "$(gen_cell mysql)" "—" "—"
+    fi
     row "login, sequential ($HASH_LOGINS × 1 conn, median ≈ hash time)" "$(val_cell seed hash_ms ms hash.note)" \
       "$(val_cell sqlite hash_ms ms hash.note)" "$(val_cell mysql hash_ms ms hash.note)" "$(val_ratio sqlite hash_ms)" "$(val_ratio mysql hash_ms)"
     row "server idle RSS (after start + a few requests)" "$(val_cell seed idle_rss MB)" "$(val_cell sqlite idle_rss MB)" \
@@ -584,6 +847,9 @@ report() {
     row "server VmHWM after /healthz load" "—" "$(val_cell sqlite hwm_healthz MB healthz.note)" "$(val_cell mysql hwm_healthz MB healthz.note)" "—" "—"
     row "server VmHWM, peak of the whole run" "$(val_cell seed hwm MB)" "$(val_cell sqlite hwm MB)" \
       "$(val_cell mysql hwm MB)" "$(val_ratio sqlite hwm)" "$(val_ratio mysql hwm)"
+    if [ "$BENCH_TASKS" != 0 ]; then
+      row "server VmHWM, tasks scenarios (per table size)" "—" "$(hwm_sizes_cell sqlite)" "$(hwm_sizes_cell mysql)" "—" "—"
+    fi
     row "MariaDB VmHWM" "$(val_cell seed db_hwm MB)" "n/a" "$(val_cell mysql db_hwm MB)" "—" "$(val_ratio mysql db_hwm)"
     echo
     echo "Cells: req/s; p50 and p99 latency of completed requests only (wrk 4 ignores requests still in flight at the end," \
@@ -604,6 +870,13 @@ report() {
     target_line "login storm: authed-read p99 < 10 ms" "${lines[@]}"
     mapfile -t lines < <(per_backend t_logins)
     target_line "logins/s ≥ 90% × $NPROC cores ÷ hash time" "${lines[@]}"
+    if [ "$BENCH_TASKS" != 0 ] && [ "$(task_sizes | wc -l)" -ge 2 ]; then
+      mapfile -t lines < <(per_backend t_tasks_scale)
+      target_line "tasks list p50 with $(size_label "$(task_sizes | tail -n1)") rows ≤ 2 × p50 with $(size_label "$(task_sizes | head -n1)")" "${lines[@]}"
+    fi
+    if [ "$BENCH_TASKS" != 0 ] && have sqlite.ran; then
+      target_line "tasks list ≥ 10,000 req/s on SQLite" "$(t_tasks_rps sqlite)"
+    fi
     if [ "${#PROBLEMS[@]}" -gt 0 ]; then
       echo
       echo "Problems (the run is incomplete):"
@@ -647,8 +920,11 @@ main() {
   fi
   for b in $BENCH_BACKENDS; do
     case "$b" in
-      sqlite) run_ours sqlite ;;
-      mysql | mariadb) run_ours mysql ;;
+      sqlite) run_ours sqlite; [ "$BENCH_TASKS" = 0 ] || run_tasks sqlite ;;
+      mysql | mariadb)
+        run_ours mysql
+        [ "$BENCH_TASKS" = 0 ] || run_tasks mysql
+        stop_our_mariadb ;;
       *) broken "unknown back end '$b' in BENCH_BACKENDS (sqlite, mysql)" ;;
     esac
   done

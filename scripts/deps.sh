@@ -11,7 +11,7 @@ build=(g++ make cmake pkg-config librestinio-dev libasio-dev libhttp-parser-dev 
   libkainjow-mustache-dev  # email templates
   ca-certificates)  # verifying the SMTP server certificate (STARTTLS, smtps)
 test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-aiosmtpd curl)
-bench=(wrk curl jq nodejs npm mariadb-server mariadb-client)
+bench=(wrk curl jq nodejs npm mariadb-server mariadb-client python3)
 lint=(clang-format clang-tidy)
 
 wanted=()
