@@ -144,7 +144,7 @@ const std::vector<Setting>& Settings() {
       {"IKIGAI_ACTIVITY_RETENTION_DAYS", "--activity-retention-days", "365", "days of activity kept"},
       {"IKIGAI_RATE_LIMITS", "--rate-limits", "", "overrides, e.g. login_account=10/15m,register_address=20/1h; off disables"},
       {"IKIGAI_IO_THREADS", "--io-threads", "2", "HTTP I/O threads"},
-      {"IKIGAI_WORKERS", "--workers", "8", "database worker threads"},
+      {"IKIGAI_WORKERS", "--workers", "4", "database worker threads (more than twice the cores only adds context switches)"},
       {"IKIGAI_HASH_THREADS", "--hash-threads", "2", "password hashing threads"},
       {"IKIGAI_QUEUE_LIMIT", "--queue-limit", "1024", "queued requests per pool before 503"},
       {"IKIGAI_DB_POOL_SIZE", "--db-pool-size", "0", "database connections (0: workers + 2)"},

@@ -60,7 +60,7 @@ struct Config {
   bool rate_limits_enabled = true;
   std::map<std::string, RateLimit> rate_limits;  // login_account, login_address, ...
   unsigned io_threads = 2;       // RESTinio I/O threads: parse and route only
-  unsigned workers = 8;          // database worker pool
+  unsigned workers = 4;          // database worker pool
   unsigned hash_threads = 2;     // password-hashing pool
   std::size_t queue_limit = 1024;  // per pool; beyond it requests get 503
   unsigned db_pool_size = 0;     // 0: workers + 2
