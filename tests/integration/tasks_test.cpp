@@ -961,7 +961,8 @@ TEST_F(TaskTest, ListAnswersAPageWithTheDefaultLimitOf20) {
   auto one = List({{"limit", "1"}});
   EXPECT_EQ(one.Json()["items"].size(), 1u);
   // Listed tasks are whole Task objects, as GET shows them.
-  for (const auto& item : hundred.Json()["items"]) {
+  const auto all = hundred.Json();  // a named copy: the loop must not run over a dead temporary
+  for (const auto& item : all["items"]) {
     auto read = Get(item["id"]);
     ASSERT_EQ(read.status, 200) << read;
     EXPECT_EQ(read.Json(), item);

@@ -69,11 +69,13 @@ TEST(MigrationsTest, UsernamesAreUniqueCaseInsensitivelyByIndex) {
     return db.Run([&](Connection& c) -> core::Result<void> {
       std::string lower = name;
       for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      // Bound values must outlive the statement, which runs when the full expression ends.
+      const std::string email = id + "@example.com";
       try {
         c.Sql() << "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, "
                    "password_hash, created_at, updated_at) VALUES (:id, :u, :ul, :e, :el, :d, 'x', 0, 0)",
-            soci::use(id), soci::use(name), soci::use(lower), soci::use(id + "@example.com"),
-            soci::use(id + "@example.com"), soci::use(name);
+            soci::use(id), soci::use(name), soci::use(lower), soci::use(email), soci::use(email),
+            soci::use(name);
       } catch (const std::exception& e) {
         std::string constraint;
         if (ClassifyDbError(e, c.GetDialect(), &constraint) == DbFailure::kDuplicate) {
