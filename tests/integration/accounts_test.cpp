@@ -21,9 +21,12 @@
 #include "support/jwt.hpp"
 #include "support/server.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace ikigai {
 namespace {
+
+using support::Repeat;
 
 using nlohmann::json;
 using support::BearerHeaders;
@@ -36,13 +39,6 @@ using support::Response;
 
 constexpr const char* kRegister = "/api/v1/auth/register";
 constexpr const char* kLogin = "/api/v1/auth/login";
-
-// "é" (U+00E9) is two bytes in UTF-8 and one code point.
-std::string Repeat(std::string_view unit, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += unit;
-  return out;
-}
 
 bool IsTimestamp(const json& value) {
   static const std::regex kPattern(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)");

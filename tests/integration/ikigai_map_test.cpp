@@ -18,9 +18,12 @@
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/task_api.hpp"
+#include "support/text.hpp"
 
 namespace ikigai {
 namespace {
+
+using support::Repeat;
 
 using nlohmann::json;
 using support::ApiUser;
@@ -32,12 +35,6 @@ using support::IsUtcTimestamp;
 using support::Response;
 
 constexpr const char* kMap = "/api/v1/ikigai";
-
-std::string Repeat(std::string_view unit, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += unit;
-  return out;
-}
 
 std::vector<std::string> Entries(int n, int length = 10) {
   std::vector<std::string> out;

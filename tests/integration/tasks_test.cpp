@@ -18,9 +18,12 @@
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/task_api.hpp"
+#include "support/text.hpp"
 
 namespace ikigai {
 namespace {
+
+using support::Repeat;
 
 using nlohmann::json;
 using support::ApiUser;
@@ -34,12 +37,6 @@ using support::Response;
 using support::TasksQuery;
 
 constexpr const char* kTasks = "/api/v1/tasks";
-
-std::string Repeat(std::string_view unit, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += unit;
-  return out;
-}
 
 std::string TaskPath(const std::string& id) { return std::string(kTasks) + "/" + id; }
 

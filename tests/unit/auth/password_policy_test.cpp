@@ -9,18 +9,15 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include "support/text.hpp"
 
 namespace ikigai::auth {
 namespace {
 
+using support::Repeat;
+
 constexpr std::string_view kUsername = "alice_smith";
 constexpr std::string_view kEmail = "alice@example.com";
-
-std::string Repeat(std::string_view s, int times) {
-  std::string out;
-  for (int i = 0; i < times; ++i) out += s;
-  return out;
-}
 
 // The message on the "password" field, or "" when the password is accepted.
 std::string Problem(const core::Result<void>& result) {
