@@ -26,64 +26,6 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(first, last - first + 1));
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-std::string DecodeBase64(std::string_view in) {
-  std::string out;
-  int bits = 0;
-  unsigned int buffer = 0;
-  for (char c : in) {
-    int value;
-    if (c >= 'A' && c <= 'Z') {
-      value = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      value = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      value = c - '0' + 52;
-    } else if (c == '+') {
-      value = 62;
-    } else if (c == '/') {
-      value = 63;
-    } else {
-      continue;  // line breaks, padding
-    }
-    buffer = (buffer << 6) | static_cast<unsigned int>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
-std::string DecodeQuotedPrintable(std::string_view in, bool underscore_is_space) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '_' && underscore_is_space) {
-      out.push_back(' ');
-    } else if (c != '=') {
-      out.push_back(c);
-    } else if (i + 1 < in.size() && in[i + 1] == '\n') {
-      i += 1;  // soft line break
-    } else if (i + 2 < in.size() && in[i + 1] == '\r' && in[i + 2] == '\n') {
-      i += 2;
-    } else if (i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
-      i += 2;
-    } else {
-      out.push_back('=');
-    }
-  }
-  return out;
-}
-
 // Splits "headers CRLF CRLF body" into unfolded headers and the body.
 void ParseEntity(std::string_view text, MimeEntity& entity);
 

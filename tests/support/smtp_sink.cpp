@@ -28,56 +28,6 @@ int HexValue(char c) {
   return -1;
 }
 
-std::string DecodeQuotedPrintable(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '=') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 1 < in.size() && in[i + 1] == '\n') {  // soft line break
-      i += 1;
-    } else if (i + 2 < in.size() && in[i + 1] == '\r' && in[i + 2] == '\n') {
-      i += 2;
-    } else if (i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
-      i += 2;
-    } else {
-      out.push_back('=');
-    }
-  }
-  return out;
-}
-
-std::string DecodeBase64(std::string_view in) {
-  std::string out;
-  int bits = 0;
-  unsigned int buffer = 0;
-  for (char c : in) {
-    int value;
-    if (c >= 'A' && c <= 'Z')
-      value = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      value = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      value = 62;
-    else if (c == '/' || c == '_')
-      value = 63;
-    else
-      continue;  // line breaks, padding
-    buffer = (buffer << 6) | static_cast<unsigned int>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
 // The bodies of MIME parts declared quoted-printable or base64, decoded. A part's body runs from
 // the blank line after its Content-Transfer-Encoding header to the next "--boundary" line.
 std::vector<std::string> DecodedParts(std::string_view message) {
@@ -132,6 +82,61 @@ std::string FindLink(std::string_view text, std::string_view prefix) {
 }
 
 }  // namespace
+
+std::string DecodeQuotedPrintable(std::string_view in, bool underscore_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '_' && underscore_is_space) {
+      out.push_back(' ');
+      continue;
+    }
+    if (in[i] != '=') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 1 < in.size() && in[i + 1] == '\n') {  // soft line break
+      i += 1;
+    } else if (i + 2 < in.size() && in[i + 1] == '\r' && in[i + 2] == '\n') {
+      i += 2;
+    } else if (i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
+      i += 2;
+    } else {
+      out.push_back('=');
+    }
+  }
+  return out;
+}
+
+std::string DecodeBase64(std::string_view in) {
+  std::string out;
+  int bits = 0;
+  unsigned int buffer = 0;
+  for (char c : in) {
+    int value;
+    if (c >= 'A' && c <= 'Z')
+      value = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      value = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      value = 62;
+    else if (c == '/' || c == '_')
+      value = 63;
+    else
+      continue;  // line breaks, padding
+    buffer = (buffer << 6) | static_cast<unsigned int>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
 
 SmtpSink::SmtpSink() : dir_("ikigai-smtp-") {
   mail_dir_ = dir_.File("mail");

@@ -51,4 +51,9 @@ class SmtpSink {
 // The value of a header of an email's top-level header block ("" if absent), unfolded.
 [[nodiscard]] std::string EmailHeader(std::string_view message, std::string_view name);
 
+// Lenient MIME decoders for received mail: base64 ignores line breaks and padding and takes
+// both alphabets; quoted-printable drops soft line breaks ('_' is a space in RFC 2047 words).
+[[nodiscard]] std::string DecodeBase64(std::string_view in);
+[[nodiscard]] std::string DecodeQuotedPrintable(std::string_view in, bool underscore_is_space = false);
+
 }  // namespace ikigai::support
