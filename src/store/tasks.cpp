@@ -3,7 +3,7 @@
 
 #include <soci/soci.h>
 
-#include <deque>
+#include "store/dynamic_sql.hpp"
 
 namespace ikigai::store {
 namespace {
@@ -38,54 +38,6 @@ struct TaskInto {
     return out;
   }
 };
-
-// Values bound to a dynamically built statement; deques keep their addresses stable.
-struct Binds {
-  std::deque<std::string> strings;
-  std::deque<long long> numbers;
-  std::vector<std::pair<bool, std::size_t>> order;  // (is_string, index); placeholder :p<position+1>
-  std::deque<std::string> names;
-
-  std::string Add(std::string v) {
-    strings.push_back(std::move(v));
-    order.emplace_back(true, strings.size() - 1);
-    return Placeholder();
-  }
-  std::string Add(long long v) {
-    numbers.push_back(v);
-    order.emplace_back(false, numbers.size() - 1);
-    return Placeholder();
-  }
-  std::string Placeholder() const {
-    std::string p(":p");
-    p += std::to_string(order.size());
-    return p;
-  }
-  // Binds by name: the placeholders' order in the text need not match the order of Add calls.
-  void Bind(soci::statement& st) {
-    for (std::size_t n = 0; n < order.size(); ++n) {
-      std::string name(1, 'p');  // (not "p" + to_string: GCC 12 -Wrestrict false positive)
-      name += std::to_string(n + 1);
-      names.push_back(std::move(name));
-      const auto [is_string, i] = order[n];
-      if (is_string) {
-        st.exchange(soci::use(strings[i], names.back()));
-      } else {
-        st.exchange(soci::use(numbers[i], names.back()));
-      }
-    }
-  }
-};
-
-// '!' escapes LIKE wildcards: a backslash would need escaping itself in MariaDB string literals.
-std::string EscapeLike(const std::string& q) {
-  std::string out;
-  for (char ch : q) {
-    if (ch == '%' || ch == '_' || ch == '!') out.push_back('!');
-    out.push_back(ch);
-  }
-  return out;
-}
 
 void LoadTags(Connection& c, std::vector<TaskRow>& tasks) {
   if (tasks.empty()) return;
