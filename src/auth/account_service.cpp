@@ -291,11 +291,28 @@ core::Result<void> AccountService::RevokeSession(const AuthContext& who, const s
   });
 }
 
+core::Result<void> AccountService::CheckConfirmRate(const store::UserRow& user, const core::RequestMeta& meta) {
+  return db_.Run([&](store::Connection& c) -> core::Result<void> {
+    if (auto by_address = limiter_.Check(c, "login_address", meta.ip); !by_address) return by_address;
+    return limiter_.Check(c, "login_account", "user:" + user.id);
+  });
+}
+
 core::Result<void> AccountService::ConfirmPassword(const store::UserRow& user, const std::string& password,
                                                    const std::string& field, const core::RequestMeta& meta) {
-  if (hasher_.Verify(password, user.password_hash).ok) return {};
+  // Counted before the check and taken back on success, as a login is, so that concurrent
+  // confirmations cannot pass the account's limit together.
+  auto reserved = limiter_.Consume(db_, "login_account", "user:" + user.id);
+  if (!reserved) return core::Fail(reserved.error());
+  if (hasher_.Verify(password, user.password_hash).ok) {
+    auto undone = db_.Run([&](store::Connection& c) -> core::Result<void> {
+      RateLimiter::Undo(c, *reserved);
+      return {};
+    });
+    if (!undone) return core::Fail(undone.error());
+    return {};
+  }
   auto counted = db_.Run([&](store::Connection& c) -> core::Result<void> {
-    limiter_.Hit(c, "login_account", "user:" + user.id);
     limiter_.Hit(c, "login_address", meta.ip);
     return {};
   });

@@ -84,7 +84,10 @@ class AccountService {
   [[nodiscard]] core::Result<void> RevokeSession(const AuthContext& who, const std::string& session_id,
                                                  const core::RequestMeta& meta);
 
-  // Verifies a password for an account-changing confirmation; a wrong one counts as a failed
+  // 429 when the user's account or address is over its failed-login limit (a confirmation counts
+  // as a login attempt).
+  [[nodiscard]] core::Result<void> CheckConfirmRate(const store::UserRow& user, const core::RequestMeta& meta);
+  // Verifies a password for an account-changing confirmation; 429 over the account's limit; a wrong one counts as a failed
   // login of the account and gives 422 errors.<field> "is incorrect".
   [[nodiscard]] core::Result<void> ConfirmPassword(const store::UserRow& user, const std::string& password,
                                                    const std::string& field, const core::RequestMeta& meta);

@@ -209,7 +209,9 @@ int RunServe(config::Config cfg) {
   mail::OutboxSender sender(*db, *mailer, {cfg.mail_from, cfg.mail_retry_min}, clock, random);
   auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox);
   accounts.SetMailHook(&recovery);
-  http::Services services{*db, accounts, task_service, map_service, cursors, recovery, &sender};
+  users::ProfileService profile(*db, cfg, clock, random, accounts, recovery, outbox);
+  users::AdminService admin(*db, clock, random);
+  http::Services services{*db, accounts, task_service, map_service, cursors, recovery, profile, admin, &sender};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {

@@ -1,10 +1,9 @@
 // Decode, call AccountService, encode.
 #include "http/account_handlers.hpp"
 
-#include <charconv>
-
 #include "http/encode.hpp"
 #include "http/json_body.hpp"
+#include "http/pagination.hpp"
 
 namespace ikigai::http {
 namespace {
@@ -121,16 +120,9 @@ void RegisterAccountRoutes(Router& router, auth::AccountService& accounts) {
               .handler = [&a](Request& r) {
                 // One page holds every live session: a limit must still be valid, and no cursor
                 // was ever issued for this list.
-                if (auto limit = r.query.find("limit"); limit != r.query.end()) {
-                  int n = 0;
-                  const auto& v = limit->second;
-                  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-                  if (ec != std::errc{} || p != v.data() + v.size() || n < 1 || n > 100) {
-                    return ErrorReply({core::ErrorCode::kBadRequest, "Query parameter 'limit' must be a whole number from 1 to 100."}, r);
-                  }
-                }
+                if (auto limit = ParseLimit(r); !limit) return ErrorReply(limit.error(), r);
                 if (r.query.contains("cursor")) {
-                  return ErrorReply({core::ErrorCode::kBadRequest, "Query parameter 'cursor' is not a cursor of this list."}, r);
+                  return ErrorReply(BadQuery("cursor", "is not a cursor of this list"), r);
                 }
                 auto sessions = a.Sessions(*r.auth);
                 if (!sessions) return ErrorReply(sessions.error(), r);

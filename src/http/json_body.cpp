@@ -122,6 +122,14 @@ bool FieldReader::IsNull(const std::string& name) {
   return true;
 }
 
+void FieldReader::Refuse(std::initializer_list<const char*> names, const std::string& message) {
+  for (const char* name : names) {
+    if (!object_.contains(name)) continue;
+    read_.insert(name);
+    AddError(name, message);
+  }
+}
+
 void FieldReader::AddError(const std::string& field, const std::string& message) {
   errors_.emplace(field, message);  // the first problem of a field is the one reported
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -38,6 +39,10 @@ class FieldReader {
   std::optional<nlohmann::json> Raw(const std::string& name, bool required = false);
   // True when the member is present and null (and marks it read).
   bool IsNull(const std::string& name);
+
+  // Members the client may see but never set (ids, timestamps, roles): each present one is an
+  // error with `message`, so a mass-assignment attempt is named as such.
+  void Refuse(std::initializer_list<const char*> names, const std::string& message);
 
   void AddError(const std::string& field, const std::string& message);
   [[nodiscard]] bool HasErrors() const { return !errors_.empty(); }

@@ -3,6 +3,7 @@
 
 #include "http/account_handlers.hpp"
 #include "http/operations.hpp"
+#include "http/profile_handlers.hpp"
 #include "http/recovery_handlers.hpp"
 #include "http/task_handlers.hpp"
 
@@ -13,6 +14,8 @@ void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterAccountRoutes(router, services.accounts);
   RegisterTaskRoutes(router, services.tasks, services.maps, services.cursors);
   RegisterRecoveryRoutes(router, services.recovery);
+  RegisterProfileRoutes(router, services.profile);
+  RegisterAdminRoutes(router, services.admin, services.cursors);
 }
 
 }  // namespace ikigai::http

@@ -10,6 +10,8 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
+#include "users/admin_service.hpp"
+#include "users/profile_service.hpp"
 
 namespace ikigai::http {
 
@@ -21,6 +23,8 @@ struct Services {
   tasks::IkigaiMapService& maps;
   const CursorSealer& cursors;
   auth::RecoveryService& recovery;
+  users::ProfileService& profile;
+  users::AdminService& admin;
   const mail::OutboxSender* outbox_sender = nullptr;  // for metrics; null where no sender runs
 };
 

@@ -19,4 +19,13 @@ void ActivityStore::Insert(Connection& c, const ActivityRow& r) {
       soci::use(r.request_id), soci::use(r.data);
 }
 
+long long ActivityStore::DeleteAbout(Connection& c, const std::string& user_id) {
+  // Two statements rather than an OR, so that each uses its index (actor, target).
+  soci::statement by_actor = (c.Sql().prepare << "DELETE FROM activity WHERE actor_id = :u", soci::use(user_id));
+  by_actor.execute(true);
+  soci::statement by_target = (c.Sql().prepare << "DELETE FROM activity WHERE target_id = :u", soci::use(user_id));
+  by_target.execute(true);
+  return by_actor.get_affected_rows() + by_target.get_affected_rows();
+}
+
 }  // namespace ikigai::store

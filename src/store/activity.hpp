@@ -24,6 +24,8 @@ struct ActivityRow {
 class ActivityStore {
  public:
   static void Insert(Connection& c, const ActivityRow& row);
+  // Deletes every event the user did or that was done to the user (account deletion); returns how many.
+  static long long DeleteAbout(Connection& c, const std::string& user_id);
 };
 
 }  // namespace ikigai::store

@@ -21,6 +21,8 @@ class RateEventStore {
   };
   [[nodiscard]] static Window Count(Connection& c, const std::string& bucket, const std::string& subject,
                                     long long since);
+  // Forgets every event of one subject, in every bucket (account deletion).
+  static void RemoveSubject(Connection& c, const std::string& subject);
   static long long PurgeBefore(Connection& c, long long before);
 };
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "store/dynamic_sql.hpp"
+
 namespace ikigai::store {
 namespace {
 
@@ -22,6 +24,22 @@ struct UserInto {
   soci::indicator pending_ind = soci::i_null;
   long long legacy = 0;
   soci::indicator legacy_ind = soci::i_null;
+
+  // For statements built at run time: the same columns, in kColumns' order.
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(row.id));
+    st.exchange(soci::into(row.username));
+    st.exchange(soci::into(row.email));
+    st.exchange(soci::into(row.display_name));
+    st.exchange(soci::into(row.password_hash));
+    st.exchange(soci::into(row.role));
+    st.exchange(soci::into(email_verified));
+    st.exchange(soci::into(disabled));
+    st.exchange(soci::into(pending, pending_ind));
+    st.exchange(soci::into(legacy, legacy_ind));
+    st.exchange(soci::into(row.created_at));
+    st.exchange(soci::into(row.updated_at));
+  }
 
   std::optional<UserRow> Finish(bool got) {
     if (!got) return std::nullopt;
@@ -128,7 +146,8 @@ core::Result<void> UserStore::Insert(Connection& c, const UserRow& u) {
   return {};
 }
 
-std::optional<UserRow> UserStore::FindById(Connection& c, const std::string& id) {
+std::optional<UserRow> UserStore::FindById(Connection& c, const std::string& id, bool for_update) {
+  if (for_update && c.GetDialect() == Dialect::kMysql) return Select(c, "WHERE id = :id FOR UPDATE", soci::use(id, "id"));
   return Select(c, "WHERE id = :id", soci::use(id, "id"));
 }
 
@@ -213,6 +232,69 @@ long long UserStore::CountAdmins(Connection& c) {
     ids.resize(64);
   }
   return n;
+}
+
+core::Result<void> UserStore::Update(Connection& c, const std::string& id, const ProfileUpdate& u, long long now) {
+  const std::string username_lower = LowerAscii(u.username);
+  const std::string pending = u.pending_email.value_or("");
+  soci::indicator pending_ind = u.pending_email ? soci::i_ok : soci::i_null;
+  const int disabled = u.disabled ? 1 : 0;
+  try {
+    c.Sql() << "UPDATE users SET username = :u, username_lower = :ul, display_name = :dn, pending_email = :pe, "
+               "role = :r, disabled = :d, updated_at = :now WHERE id = :id",
+        soci::use(u.username), soci::use(username_lower), soci::use(u.display_name), soci::use(pending, pending_ind),
+        soci::use(u.role), soci::use(disabled), soci::use(now), soci::use(id);
+  } catch (const std::exception& e) {
+    if (ClassifyDbError(e, c.GetDialect(), nullptr) != DbFailure::kDuplicate) throw;
+    core::Error err{core::ErrorCode::kConflict, "That username is already taken.", {}, std::nullopt};
+    err.fields["username"] = "is already taken";
+    return core::Fail(std::move(err));
+  }
+  return {};
+}
+
+bool UserStore::Delete(Connection& c, const std::string& id) {
+  soci::statement st = (c.Sql().prepare << "DELETE FROM users WHERE id = :id", soci::use(id));
+  st.execute(true);
+  return st.get_affected_rows() > 0;
+}
+
+std::vector<UserRow> UserStore::List(Connection& c, const UserQuery& q) {
+  Binds b;
+  std::string where = "WHERE 1 = 1";
+  if (q.role) where += " AND role = " + b.Add(*q.role);
+  if (q.disabled) where += " AND disabled = " + b.Add(static_cast<long long>(*q.disabled ? 1 : 0));
+  if (q.q) {
+    // The lowered columns match ASCII case-insensitively on both back ends; the display name
+    // follows LIKE's own rules (ASCII on SQLite, the column collation on MariaDB).
+    const std::string lowered = "%" + EscapeLike(LowerAscii(*q.q)) + "%";
+    const std::string as_given = "%" + EscapeLike(*q.q) + "%";
+    const std::string username_like = b.Add(lowered);
+    const std::string email_like = b.Add(lowered);
+    const std::string name_like = b.Add(as_given);
+    where += " AND (username_lower LIKE " + username_like + " ESCAPE '!' OR email_lower LIKE " + email_like +
+             " ESCAPE '!' OR display_name LIKE " + name_like + " ESCAPE '!')";
+  }
+  if (q.after_created_at) {
+    const long long at = *q.after_created_at;
+    where += " AND (created_at < " + b.Add(at) + " OR (created_at = " + b.Add(at) + " AND id < " + b.Add(q.after_id) +
+             "))";
+  }
+  const std::string limit = " LIMIT " + b.Add(static_cast<long long>(q.limit) + 1);
+  UserInto into;
+  soci::statement st(c.Sql());
+  into.Bind(st);
+  b.Bind(st);
+  st.alloc();
+  st.prepare(kColumns + where + " ORDER BY created_at DESC, id DESC" + limit);
+  st.define_and_bind();
+  st.execute();
+  std::vector<UserRow> out;
+  while (st.fetch()) {
+    out.push_back(*into.Finish(true));
+    into = UserInto{};
+  }
+  return out;
 }
 
 std::vector<UserRow> UserStore::ListAll(Connection& c, int limit) {

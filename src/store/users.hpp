@@ -35,13 +35,33 @@ struct SessionUser {
   long long session_expires_at = 0;
 };
 
+// The administration list: newest first, keyset-paginated on (created_at, id).
+struct UserQuery {
+  std::optional<std::string> q;  // substring of username, email or display name, case-insensitive
+  std::optional<std::string> role;
+  std::optional<bool> disabled;
+  int limit = 20;
+  std::optional<long long> after_created_at;  // the last row of the previous page
+  std::string after_id;
+};
+
+// The writable profile columns of one user, as they should be after an update.
+struct ProfileUpdate {
+  std::string username;
+  std::string display_name;
+  std::optional<std::string> pending_email;
+  std::string role;
+  bool disabled = false;
+};
+
 class UserStore {
  public:
   // One prepared query per request: the session by id joined with its user.
   [[nodiscard]] static std::optional<SessionUser> FindBySession(Connection& c, const std::string& session_id);
   // kConflict with errors.username or errors.email ("is already taken") on a duplicate.
   [[nodiscard]] static core::Result<void> Insert(Connection& c, const UserRow& user);
-  [[nodiscard]] static std::optional<UserRow> FindById(Connection& c, const std::string& id);
+  // for_update locks the row on MariaDB (SQLite transactions hold the write lock already).
+  [[nodiscard]] static std::optional<UserRow> FindById(Connection& c, const std::string& id, bool for_update = false);
   // Matches the lowered text against both username and email.
   [[nodiscard]] static std::optional<UserRow> FindByLogin(Connection& c, const std::string& login);
   [[nodiscard]] static bool LegacyImported(Connection& c, long long legacy_id);
@@ -57,6 +77,14 @@ class UserStore {
   // has it.
   [[nodiscard]] static core::Result<void> ChangeEmail(Connection& c, const std::string& id, const std::string& email,
                                                       long long now);
+  // Writes username, display name, pending email, role and disabled; kConflict with
+  // errors.username when the username belongs to another account.
+  [[nodiscard]] static core::Result<void> Update(Connection& c, const std::string& id, const ProfileUpdate& update,
+                                                 long long now);
+  // Deletes the row; the foreign keys cascade to everything the user owns. False when no such user.
+  static bool Delete(Connection& c, const std::string& id);
+  // Up to query.limit + 1 users (the extra one tells the caller another page exists).
+  [[nodiscard]] static std::vector<UserRow> List(Connection& c, const UserQuery& query);
   // All users ordered by creation, for the CLI.
   [[nodiscard]] static std::vector<UserRow> ListAll(Connection& c, int limit);
 };

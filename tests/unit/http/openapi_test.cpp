@@ -35,7 +35,9 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   CursorSealer cursors({std::string(32, 'k')});
   mail::Outbox outbox(clock, random);
   auth::RecoveryService recovery(db, *cfg, clock, random, hasher, policy, outbox);
-  Services services{db, accounts, task_service, map_service, cursors, recovery, nullptr};
+  users::ProfileService profile(db, *cfg, clock, random, accounts, recovery, outbox);
+  users::AdminService admin(db, clock, random);
+  Services services{db, accounts, task_service, map_service, cursors, recovery, profile, admin, nullptr};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());

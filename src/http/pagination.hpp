@@ -1,0 +1,25 @@
+// Query-parameter checks shared by every list: a bad value is 400 bad_request naming the
+// parameter, never silently clamped (API.md's conventions).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "http/request.hpp"
+
+namespace ikigai::http {
+
+inline constexpr int kDefaultLimit = 20;
+inline constexpr int kMaxLimit = 100;
+
+// 400 with detail "Query parameter '<name>' <why>." and errors.<name> = why.
+[[nodiscard]] core::Error BadQuery(const std::string& name, const std::string& why);
+// The first value of a query parameter, or nullopt.
+[[nodiscard]] std::optional<std::string> QueryParam(const Request& r, const char* name);
+// ?limit=: 1..100, default 20.
+[[nodiscard]] core::Result<int> ParseLimit(const Request& r);
+// ?name=true|false, or nullopt when absent.
+[[nodiscard]] core::Result<std::optional<bool>> ParseBoolParam(const Request& r, const char* name);
+
+}  // namespace ikigai::http

@@ -1,0 +1,104 @@
+// Administration rules; every change records its event in the same transaction as the change.
+#include "users/admin_service.hpp"
+
+#include "auth/validation.hpp"
+#include "store/sessions.hpp"
+#include "users/account_rules.hpp"
+
+namespace ikigai::users {
+namespace {
+
+core::Error NoSuchUser() { return core::Error{core::ErrorCode::kNotFound, "No such user.", {}, std::nullopt}; }
+
+// Inside the transaction, after LockForChange: the caller must still be an enabled admin (it may
+// have been demoted by a change that committed while this request waited for the lock).
+core::Result<void> StillAdmin(store::Connection& c, const std::optional<std::string>& actor_id) {
+  if (!actor_id) return {};
+  auto actor = store::UserStore::FindById(c, *actor_id);
+  if (actor && actor->role == "admin" && !actor->disabled) return {};
+  return core::Fail(core::ErrorCode::kForbidden, "This needs the admin role.");
+}
+
+// Events of the command line say so; they have no actor.
+nlohmann::json EventData(const std::optional<std::string>& actor_id, nlohmann::json data) {
+  if (!actor_id) data["via"] = "cli";
+  return data;
+}
+
+}  // namespace
+
+core::Result<std::vector<store::UserRow>> AdminService::List(const store::UserQuery& query) {
+  return db_.Run([&](store::Connection& c) -> core::Result<std::vector<store::UserRow>> {
+    return store::UserStore::List(c, query);
+  });
+}
+
+core::Result<store::UserRow> AdminService::Get(const std::string& id) {
+  return db_.Run([&](store::Connection& c) -> core::Result<store::UserRow> {
+    auto user = store::UserStore::FindById(c, id);
+    if (!user) return core::Fail(NoSuchUser());
+    return std::move(*user);
+  });
+}
+
+core::Result<store::UserRow> AdminService::Update(const std::optional<std::string>& actor_id, const std::string& id,
+                                                  const AdminChanges& in, const core::RequestMeta& meta) {
+  core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
+  if (in.role && *in.role != "user" && *in.role != "admin") invalid.fields["role"] = "must be user or admin";
+  if (in.display_name) {
+    if (auto m = auth::CheckDisplayName(*in.display_name); !m.empty()) invalid.fields["display_name"] = m;
+  }
+  if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
+  return db_.Transaction([&](store::Connection& c) -> core::Result<store::UserRow> {
+    auto locked = LockForChange(c, id);
+    if (auto ok = StillAdmin(c, actor_id); !ok) return core::Fail(ok.error());
+    if (!locked) return core::Fail(NoSuchUser());
+    const store::UserRow& user = locked->user;
+    store::ProfileUpdate next{user.username, user.display_name, user.pending_email, user.role, user.disabled};
+    nlohmann::json fields = nlohmann::json::array();
+    if (in.role && *in.role != user.role) {
+      next.role = *in.role;
+      fields.push_back("role");
+    }
+    if (in.disabled && *in.disabled != user.disabled) {
+      next.disabled = *in.disabled;
+      fields.push_back("disabled");
+    }
+    if (in.display_name && *in.display_name != user.display_name) {
+      next.display_name = *in.display_name;
+      fields.push_back("display_name");
+    }
+    if (fields.empty()) return user;
+    if (auto ok = KeepAnAdmin(*locked, next.role == "admin" && !next.disabled); !ok) return core::Fail(ok.error());
+    const long long now = core::ToMillis(clock_.Now());
+    if (auto ok = store::UserStore::Update(c, id, next, now); !ok) return core::Fail(ok.error());
+    nlohmann::json data = {{"fields", fields}};
+    if (next.disabled && !user.disabled) {
+      // Signed out everywhere at once: the next request of any of its tokens is 401.
+      data["sessions_revoked"] = store::SessionStore::RevokeAll(c, id, now);
+    }
+    recorder_.Record(c, meta, {.actor_id = actor_id, .action = "admin.user_updated", .target_type = "user",
+                               .target_id = id, .data = EventData(actor_id, std::move(data))});
+    auto after = store::UserStore::FindById(c, id);
+    if (!after) return core::Fail(NoSuchUser());
+    return std::move(*after);
+  });
+}
+
+core::Result<void> AdminService::Delete(const std::optional<std::string>& actor_id, const std::string& id,
+                                        const core::RequestMeta& meta) {
+  return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    auto locked = LockForChange(c, id);
+    if (auto ok = StillAdmin(c, actor_id); !ok) return ok;
+    if (!locked) return core::Fail(NoSuchUser());
+    if (auto ok = KeepAnAdmin(*locked, false); !ok) return ok;
+    EraseAccount(c, locked->user);
+    // Erasing removed the events about the user; this one records who deleted the account.
+    recorder_.Record(c, meta, {.actor_id = actor_id, .action = "admin.user_deleted",
+                               .target_type = "user", .target_id = id,
+                               .data = EventData(actor_id, nlohmann::json::object())});
+    return {};
+  });
+}
+
+}  // namespace ikigai::users

@@ -1,0 +1,167 @@
+// Profile rules; every change records its event in the same transaction as the change.
+#include "users/profile_service.hpp"
+
+#include "auth/validation.hpp"
+#include "core/time_format.hpp"
+#include "store/sessions.hpp"
+#include "users/account_rules.hpp"
+
+namespace ikigai::users {
+namespace {
+
+core::Error SessionEnded() {
+  return core::Error{core::ErrorCode::kUnauthorized, "The session has ended. Sign in again.", {}, std::nullopt};
+}
+
+// The account the request was authenticated for, locked for the change; gone since: 401.
+core::Result<LockedUser> LockCaller(store::Connection& c, const auth::AuthContext& who) {
+  auto locked = LockForChange(c, who.user.id);
+  if (!locked || locked->user.disabled) return core::Fail(SessionEnded());
+  return std::move(*locked);
+}
+
+}  // namespace
+
+ProfileService::ProfileService(store::Database& db, const config::Config& config, const core::Clock& clock,
+                               core::Random& random, auth::AccountService& accounts, auth::RecoveryService& recovery,
+                               const mail::Outbox& outbox)
+    : db_(db),
+      config_(config),
+      clock_(clock),
+      accounts_(accounts),
+      recovery_(recovery),
+      outbox_(outbox),
+      recorder_(clock, random) {}
+
+core::Result<void> ProfileService::CheckConfirmationRate(const auth::AuthContext& who, const core::RequestMeta& meta) {
+  return accounts_.CheckConfirmRate(who.user, meta);
+}
+
+core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who, const ProfileChanges& in,
+                                                    const core::RequestMeta& meta) {
+  core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
+  if (in.username) {
+    if (auto m = auth::CheckUsername(*in.username); !m.empty()) invalid.fields["username"] = m;
+  }
+  if (in.display_name) {
+    if (auto m = auth::CheckDisplayName(*in.display_name); !m.empty()) invalid.fields["display_name"] = m;
+  }
+  if (in.email) {
+    if (auto m = auth::CheckEmail(*in.email); !m.empty()) invalid.fields["email"] = m;
+  }
+  // The same address in another case is the same mailbox under our uniqueness rule: no change.
+  const bool new_email = in.email && store::LowerAscii(*in.email) != store::LowerAscii(who.user.email);
+  const bool has_password = in.current_password && !in.current_password->empty();
+  if (new_email && !has_password) {
+    invalid.fields["current_password"] = "is required to change the email address";
+  }
+  if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
+  if (has_password) {
+    if (auto ok = accounts_.ConfirmPassword(who.user, *in.current_password, "current_password", meta); !ok) {
+      return core::Fail(ok.error());
+    }
+  }
+
+  bool mail_queued = false;
+  auto updated = db_.Transaction([&](store::Connection& c) -> core::Result<store::UserRow> {
+    auto locked = LockCaller(c, who);
+    if (!locked) return core::Fail(locked.error());
+    const store::UserRow& user = locked->user;
+    store::ProfileUpdate next{user.username, user.display_name, user.pending_email, user.role, user.disabled};
+    nlohmann::json fields = nlohmann::json::array();
+    if (in.username && *in.username != user.username) {
+      next.username = *in.username;
+      fields.push_back("username");
+    }
+    if (in.display_name && *in.display_name != user.display_name) {
+      next.display_name = *in.display_name;
+      fields.push_back("display_name");
+    }
+    if (new_email) {
+      if (store::UserStore::EmailTaken(c, *in.email)) {
+        core::Error taken{core::ErrorCode::kConflict, "That email address is already registered.", {}, std::nullopt};
+        taken.fields["email"] = "is already taken";
+        return core::Fail(std::move(taken));
+      }
+      next.pending_email = *in.email;
+      fields.push_back("email");
+    }
+    if (fields.empty()) return user;
+    const auto now = clock_.Now();
+    if (auto ok = store::UserStore::Update(c, user.id, next, core::ToMillis(now)); !ok) return core::Fail(ok.error());
+    auto after = store::UserStore::FindById(c, user.id);
+    if (!after) return core::Fail(SessionEnded());
+    nlohmann::json data = {{"fields", fields}};
+    if (new_email) {
+      // The new address proves itself with the link; the old one hears of it at once, so that a
+      // stolen session cannot move the account away quietly.
+      recovery_.QueueVerification(c, *after, *in.email);
+      outbox_.Enqueue(c, user.id, "email_changed", user.email,
+                      {{"display_name", after->display_name},
+                       {"old_email", user.email},
+                       {"new_email", *in.email},
+                       {"when", core::FormatRfc3339(now)},
+                       {"reset_link", config_.public_url + "/forgot-password"}});
+      mail_queued = true;
+      data["email_pending"] = true;
+    }
+    recorder_.Record(c, meta, {.actor_id = user.id, .action = "user.updated", .target_type = "user",
+                               .target_id = user.id, .data = data});
+    return *after;
+  });
+  if (updated && mail_queued) outbox_.Wake();
+  return updated;
+}
+
+core::Result<void> ProfileService::ChangePassword(const auth::AuthContext& who, const std::string& current_password,
+                                                  const std::string& new_password, const core::RequestMeta& meta) {
+  if (auto ok = accounts_.Policy().Check(new_password, who.user.username, who.user.email); !ok) {
+    core::Error e = ok.error();
+    if (auto it = e.fields.find("password"); it != e.fields.end()) {
+      e.fields["new_password"] = it->second;
+      e.fields.erase(it);
+    }
+    return core::Fail(std::move(e));
+  }
+  if (auto ok = accounts_.ConfirmPassword(who.user, current_password, "current_password", meta); !ok) return ok;
+  if (new_password == current_password) {
+    return core::FailField("new_password", "must be different from the current password");
+  }
+  const std::string hash = accounts_.Hasher().Hash(new_password);
+  auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    auto locked = LockCaller(c, who);
+    if (!locked) return core::Fail(locked.error());
+    const auto now = clock_.Now();
+    const long long now_ms = core::ToMillis(now);
+    store::UserStore::UpdatePasswordHash(c, who.user.id, hash, now_ms);
+    // The session that changed the password stays; every other one ends now.
+    const long long revoked = store::SessionStore::RevokeAll(c, who.user.id, now_ms, who.session_id);
+    outbox_.Enqueue(c, who.user.id, "password_changed", locked->user.email,
+                    {{"display_name", locked->user.display_name},
+                     {"when", core::FormatRfc3339(now)},
+                     {"reset_link", config_.public_url + "/forgot-password"}});
+    recorder_.Record(c, meta, {.actor_id = who.user.id, .action = "user.password_changed", .target_type = "user",
+                               .target_id = who.user.id, .data = {{"sessions_revoked", revoked}}});
+    return {};
+  });
+  if (done) outbox_.Wake();
+  return done;
+}
+
+core::Result<void> ProfileService::Delete(const auth::AuthContext& who, const std::string& password,
+                                          const core::RequestMeta& meta) {
+  if (auto ok = accounts_.ConfirmPassword(who.user, password, "password", meta); !ok) return ok;
+  return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    auto locked = LockCaller(c, who);
+    if (!locked) return core::Fail(locked.error());
+    if (auto ok = KeepAnAdmin(*locked, false); !ok) return ok;
+    EraseAccount(c, locked->user);
+    // The one event that stays: no address, agent or data that would tell who the person was.
+    recorder_.Record(c, core::RequestMeta{"", "", meta.request_id},
+                     {.actor_id = who.user.id, .action = "user.deleted", .target_type = "user",
+                      .target_id = who.user.id});
+    return {};
+  });
+}
+
+}  // namespace ikigai::users
