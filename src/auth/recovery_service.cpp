@@ -144,7 +144,8 @@ core::Result<void> RecoveryService::Verify(const std::string& token, const core:
     auto user = store::UserStore::FindById(c, t->user_id);
     if (!user) return core::Fail(InvalidToken());
     const std::string& address = *t->data;
-    if (store::LowerAscii(address) != store::LowerAscii(user->email)) {
+    const bool change = store::LowerAscii(address) != store::LowerAscii(user->email);
+    if (change) {
       // A pending change of address: it becomes the account's address now, unless taken meanwhile.
       auto changed = store::UserStore::ChangeEmail(c, user->id, address, now);
       if (!changed) return changed;
@@ -152,8 +153,13 @@ core::Result<void> RecoveryService::Verify(const std::string& token, const core:
       store::UserStore::SetEmailVerified(c, user->id, now);
     }
     if (!store::OneTimeTokenStore::Use(c, t->id, now)) return core::Fail(InvalidToken());
-    recorder_.Record(c, meta, {.actor_id = user->id, .action = "auth.email_verified", .target_type = "user",
-                               .target_id = user->id});
+    activity::Event event{.actor_id = user->id, .action = "auth.email_verified", .target_type = "user",
+                          .target_id = user->id};
+    if (change) {
+      event.action = "user.email_changed";
+      event.data = {{"fields", {"email"}}};
+    }
+    recorder_.Record(c, meta, event);
     return {};
   });
 }

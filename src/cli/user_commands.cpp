@@ -6,14 +6,13 @@
 #include <iostream>
 
 #include "auth/access_tokens.hpp"
-#include "activity/recorder.hpp"
 #include "auth/account_service.hpp"
 #include "cli/commands.hpp"
 #include "core/random.hpp"
 #include "core/time_format.hpp"
 #include "store/migrations.hpp"
-#include "store/sessions.hpp"
 #include "store/users.hpp"
+#include "users/admin_service.hpp"
 
 namespace ikigai::cli {
 namespace {
@@ -124,16 +123,10 @@ int RunUserSetRole(const config::Config& cfg, const UserArgs& args) {
   if (!db) return kExitFailure;
   auto user = FindTarget(*db, args.target);
   if (!user) return kExitFailure;
-  auto done = db->Transaction([&](store::Connection& c) -> core::Result<void> {
-    if (user->role == "admin" && args.role != "admin" && !user->disabled && store::UserStore::CountAdmins(c) <= 1) {
-      return core::Fail(core::ErrorCode::kConflict, "refusing to demote the last admin");
-    }
-    store::UserStore::SetRole(c, user->id, args.role, core::ToMillis(clock.Now()));
-    activity::Recorder(clock, random).Record(c, kCliMeta, {.action = "admin.user_updated", .target_type = "user",
-                                                           .target_id = user->id,
-                                                           .data = {{"fields", {"role"}}, {"via", "cli"}}});
-    return {};
-  });
+  // The same rules as PATCH /api/v1/admin/users/{id}: the last enabled admin stays one.
+  users::AdminChanges change;
+  change.role = args.role;
+  auto done = users::AdminService(*db, clock, random).Update(std::nullopt, user->id, change, kCliMeta);
   if (!done) return Report(done.error());
   std::cout << user->username << " is now " << args.role << "\n";
   return 0;
@@ -146,18 +139,11 @@ int RunUserSetDisabled(const config::Config& cfg, const UserArgs& args, bool dis
   if (!db) return kExitFailure;
   auto user = FindTarget(*db, args.target);
   if (!user) return kExitFailure;
-  auto done = db->Transaction([&](store::Connection& c) -> core::Result<void> {
-    const long long now = core::ToMillis(clock.Now());
-    if (disabled && user->role == "admin" && !user->disabled && store::UserStore::CountAdmins(c) <= 1) {
-      return core::Fail(core::ErrorCode::kConflict, "refusing to disable the last admin");
-    }
-    store::UserStore::SetDisabled(c, user->id, disabled, now);
-    if (disabled) store::SessionStore::RevokeAll(c, user->id, now);  // signed out everywhere, now
-    activity::Recorder(clock, random).Record(c, kCliMeta, {.action = "admin.user_updated", .target_type = "user",
-                                                           .target_id = user->id,
-                                                           .data = {{"fields", {"disabled"}}, {"via", "cli"}}});
-    return {};
-  });
+  // The same rules as PATCH /api/v1/admin/users/{id}: disabling revokes every session at once,
+  // and the last enabled admin stays one.
+  users::AdminChanges change;
+  change.disabled = disabled;
+  auto done = users::AdminService(*db, clock, random).Update(std::nullopt, user->id, change, kCliMeta);
   if (!done) return Report(done.error());
   std::cout << user->username << (disabled ? " is disabled (sessions revoked)\n" : " is enabled\n");
   return 0;

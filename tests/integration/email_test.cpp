@@ -30,6 +30,7 @@
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/jwt.hpp"
+#include "support/mail_suite.hpp"
 #include "support/process.hpp"
 #include "support/server.hpp"
 #include "support/smtp_sink.hpp"
@@ -50,39 +51,28 @@ using support::IsProblem;
 using support::IsUnauthorized;
 using support::NewCredentials;
 using support::Response;
+using support::AllAtOnce;
+using support::AwaitToken;
+using support::AwaitTokens;
+using support::IsWellFormedToken;
+using support::kMailFrom;
+using support::kPublicUrl;
+using support::kResetPrefix;
+using support::kSmtpPassword;
+using support::kSmtpUser;
+using support::kVerifyPrefix;
+using support::MailEnv;
+using support::MailSuite;
+using support::SmtpUrlWithAuth;
+using support::TokenIn;
 
 constexpr const char* kForgot = "/api/v1/auth/password/forgot";
 constexpr const char* kReset = "/api/v1/auth/password/reset";
 constexpr const char* kVerify = "/api/v1/auth/email/verify";
 constexpr const char* kResend = "/api/v1/auth/email/verify/resend";
 
-const std::string kPublicUrl = "https://app.ikigai.test";
-const std::string kResetPrefix = kPublicUrl + "/reset-password?token=";
-const std::string kVerifyPrefix = kPublicUrl + "/verify-email?token=";
-const std::string kMailFrom = "Ikigai Mail <no-reply@ikigai.test>";
-// The SMTP credentials the servers are given; the sink accepts any AUTH.
-const std::string kSmtpUser = "mailer";
-const std::string kSmtpPassword = "s3cr3t-pass";
-
 constexpr auto kResetTtlMs = 30LL * 60 * 1000;
 constexpr auto kVerifyTtlMs = 24LL * 3600 * 1000;
-
-std::string SmtpUrlWithAuth(const support::SmtpSink& sink) {
-  return "smtp://" + kSmtpUser + ":" + kSmtpPassword + "@127.0.0.1:" + std::to_string(sink.Port());
-}
-
-// Overrides for StartAccountServer: real SMTP with credentials, the public URL and From of these
-// tests, then `extra`.
-std::map<std::string, std::string> MailEnv(const support::SmtpSink& sink,
-                                           const std::map<std::string, std::string>& extra = {}) {
-  std::map<std::string, std::string> env = {
-      {"IKIGAI_SMTP_URL", SmtpUrlWithAuth(sink)},
-      {"IKIGAI_PUBLIC_URL", kPublicUrl},
-      {"IKIGAI_MAIL_FROM", kMailFrom},
-  };
-  for (const auto& [k, v] : extra) env[k] = v;
-  return env;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -109,45 +99,6 @@ Headers RequestId(const std::string& id) { return {{"X-Request-Id", id}}; }
 // ---------------------------------------------------------------------------------------------
 // Reading mails
 
-// Tokens are random (>= 256 bits: 43 base64url characters or more) of [A-Za-z0-9_-].
-::testing::AssertionResult IsWellFormedToken(const std::string& token) {
-  static const std::regex kPattern("[A-Za-z0-9_-]{43,}");
-  if (!std::regex_match(token, kPattern)) {
-    return ::testing::AssertionFailure() << "not a token of >= 43 [A-Za-z0-9_-]: \"" << token << "\"";
-  }
-  return ::testing::AssertionSuccess();
-}
-
-// The token of the link with `prefix` in the text part (what follows "token=" up to white space);
-// "" when the text part has no such link.
-std::string TokenIn(const Email& mail, const std::string& prefix) {
-  const std::string link = support::LinkIn(mail.Text(), prefix);
-  return link.empty() ? std::string{} : link.substr(prefix.size());
-}
-
-// The tokens of every mail to `to` carrying a link with `prefix`, oldest first, once `count` such
-// mails arrived; fails the test (and returns fewer) otherwise.
-std::vector<std::string> AwaitTokens(const support::SmtpSink& sink, const std::string& to,
-                                     const std::string& prefix, std::size_t count) {
-  auto mails = support::WaitForMailTo(sink, to, count, prefix);
-  EXPECT_GE(mails.size(), count) << "expected " << count << " mail(s) to " << to << " with "
-                                 << prefix << ", got " << mails.size();
-  std::vector<std::string> tokens;
-  for (const auto& mail : mails) {
-    tokens.push_back(TokenIn(mail, prefix));
-    EXPECT_TRUE(IsWellFormedToken(tokens.back())) << mail.raw;
-  }
-  return tokens;
-}
-
-// The token of the nth mail to `to` with `prefix`'s link (1-based); waits for it, "" (and a
-// test failure) when it does not come.
-std::string AwaitToken(const support::SmtpSink& sink, const std::string& to, const std::string& prefix,
-                       std::size_t nth = 1) {
-  auto tokens = AwaitTokens(sink, to, prefix, nth);
-  return tokens.size() >= nth ? tokens[nth - 1] : std::string{};
-}
-
 bool WaitForMetrics(const Http& http, const std::function<bool(const support::MailMetrics&)>& ok,
                     std::chrono::milliseconds timeout = 20s) {
   return support::WaitUntil(
@@ -172,22 +123,6 @@ std::string RandomToken() {
   std::string bytes(32, '\0');
   for (auto& b : bytes) b = static_cast<char>(device() & 0xFF);
   return support::Base64UrlEncode(bytes);
-}
-
-// Runs request(i) for i in [0, n) on n threads released at once; returns the answers by i.
-std::vector<Response> AllAtOnce(int n, const std::function<Response(int)>& request) {
-  std::vector<Response> responses(static_cast<std::size_t>(n));
-  std::latch start(n);
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 0; i < n; ++i) {
-      threads.emplace_back([&, i] {
-        start.arrive_and_wait();
-        responses[static_cast<std::size_t>(i)] = request(i);
-      });
-    }
-  }
-  return responses;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,51 +190,6 @@ void AgeToken(support::DirectDb& db, const std::string& token, long long ms) {
 long long Count(support::DirectDb& db, const std::string& sql) {
   return std::stoll(db.Scalar(sql).value_or("-1"));
 }
-
-// ---------------------------------------------------------------------------------------------
-// A sink and a server that sends to it, shared by the tests of one suite (each suite its own).
-// Tests tell their mail apart by recipient: every test uses addresses of its own.
-
-template <class Suite>
-class MailSuite : public ::testing::Test {
- public:
-  static std::map<std::string, std::string> ExtraEnv() { return {}; }
-
- protected:
-  static void TearDownTestSuite() {
-    if (server_) server_->Reset();
-    server_.reset();
-    sink_.reset();
-  }
-  static support::SmtpSink& Sink() {
-    if (!sink_) sink_ = std::make_unique<support::SmtpSink>();
-    return *sink_;
-  }
-  static support::Server& Server() {
-    if (!server_) {
-      server_ = std::make_unique<support::SharedAccountServer>(MailEnv(Sink(), Suite::ExtraEnv()));
-    }
-    return server_->Get();
-  }
-  static support::DirectDb& Db() {
-    (void)Server();
-    return server_->Db();
-  }
-
-  // Registers `who` (201) and waits for the verification mail; returns the user's id and the
-  // token of that mail.
-  static std::pair<std::string, std::string> RegisterAndAwaitVerification(
-      const Http& http, const Credentials& who, std::optional<std::string> display_name = std::nullopt) {
-    auto res = http.Post("/api/v1/auth/register", support::RegisterBody(who, display_name));
-    EXPECT_EQ(res.status, 201) << res;
-    if (res.status != 201) return {};
-    return {res.Json()["user"]["id"].get<std::string>(), AwaitToken(Sink(), who.email, kVerifyPrefix)};
-  }
-
- private:
-  static inline std::unique_ptr<support::SmtpSink> sink_;
-  static inline std::unique_ptr<support::SharedAccountServer> server_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Forgot and reset
