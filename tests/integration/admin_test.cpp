@@ -20,6 +20,7 @@
 #include "support/http_expectations.hpp"
 #include "support/mail_suite.hpp"
 #include "support/task_api.hpp"
+#include "support/text.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ikigai {
@@ -172,8 +173,7 @@ TEST_F(AdminApiTest, ListsNewestFirstWithFiltersAndKeysetPages) {
   EXPECT_EQ(Usernames(all), newest_first);
   EXPECT_EQ(pages, 3);
   // Case-insensitive, and matching the email and the display name too.
-  std::string upper = prefix;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string upper = support::UpperAscii(prefix);
   EXPECT_EQ(Usernames(AllPages(http, admin.access_token, "q=" + upper, 100)), newest_first);
   EXPECT_EQ(AllPages(http, admin.access_token, "q=" + support::UrlEncode(names[7] + "@EXAMPLE.com"), 100).size(), 1u);
   EXPECT_EQ(AllPages(http, admin.access_token, "q=" + support::UrlEncode("Tëam Mëmber 21"), 100).size(), 1u);

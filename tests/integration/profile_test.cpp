@@ -19,6 +19,7 @@
 #include "support/http_expectations.hpp"
 #include "support/mail_suite.hpp"
 #include "support/task_api.hpp"
+#include "support/text.hpp"
 
 namespace ikigai {
 namespace {
@@ -89,6 +90,10 @@ json EventData(DirectDb& db, const std::string& request_id, const std::string& a
   return found;
 }
 
+bool HasPendingEmail(DirectDb& db, const std::string& user_id) {
+  return Count(db, "SELECT COUNT(*) FROM users WHERE pending_email IS NOT NULL AND id = " + DirectDb::Quote(user_id)) > 0;
+}
+
 Headers RequestId(const std::string& id) { return {{"X-Request-Id", id}}; }
 
 class ProfileTest : public support::MailSuite<ProfileTest> {};
@@ -126,8 +131,7 @@ TEST_F(ProfileTest, OwnUsernameInAnotherCaseIsAllowed) {
   Http http(Server());
   auto who = NewCredentials("prof_case");
   auto pair = support::RegisterAndLogin(http, who);
-  std::string upper = who.username;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string upper = support::UpperAscii(who.username);
   auto res = PatchMe(http, pair.access_token, {{"username", upper}});
   ASSERT_EQ(res.status, 200) << res;
   EXPECT_EQ(res.Json()["username"], upper);
@@ -139,8 +143,7 @@ TEST_F(ProfileTest, AnotherAccountsUsernameIs409AndNothingChanges) {
   auto other = NewCredentials("prof_owner");
   auto pair = support::RegisterAndLogin(http, who);
   ASSERT_EQ(support::RegisterUser(http, other).status, 201);
-  std::string upper = other.username;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string upper = support::UpperAscii(other.username);
   const json before = Me(http, pair.access_token);
 
   auto res = PatchMe(http, pair.access_token, {{"username", upper}, {"display_name", "Changed"}});
@@ -287,9 +290,7 @@ TEST_F(ProfileTest, EmailChangeNeedsTheCurrentPassword) {
   EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM login_attempts WHERE bucket = 'login_account' AND subject = " +
                             DirectDb::Quote("user:" + pair.user_id)),
             1);
-  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM users WHERE pending_email IS NOT NULL AND id = " +
-                            DirectDb::Quote(pair.user_id)),
-            0);
+  EXPECT_FALSE(HasPendingEmail(Db(), pair.user_id));
   EXPECT_TRUE(support::MailTo(Sink(), new_email).empty());
   // A wrong password also blocks the other changes of the same request.
   auto names = PatchMe(http, pair.access_token, {{"display_name", "New"}, {"current_password", "Wrong-password-1"}});
@@ -301,17 +302,14 @@ TEST_F(ProfileTest, CurrentAddressInAnyCaseChangesNothing) {
   Http http(Server());
   auto who = NewCredentials("prof_mailsame");
   auto pair = support::RegisterAndLogin(http, who);
-  std::string upper = who.email;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string upper = support::UpperAscii(who.email);
   for (const std::string& email : {who.email, upper}) {
     auto res = PatchMe(http, pair.access_token, {{"email", email}}, RequestId("prof-mailsame"));
     ASSERT_EQ(res.status, 200) << res;
     EXPECT_EQ(res.Json()["email"], who.email);
   }
   EXPECT_TRUE(EventsOf(Db(), "prof-mailsame").empty());
-  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM users WHERE pending_email IS NOT NULL AND id = " +
-                            DirectDb::Quote(pair.user_id)),
-            0);
+  EXPECT_FALSE(HasPendingEmail(Db(), pair.user_id));
 }
 
 TEST_F(ProfileTest, AnAddressOfAnotherAccountIs409) {
@@ -320,14 +318,11 @@ TEST_F(ProfileTest, AnAddressOfAnotherAccountIs409) {
   auto other = NewCredentials("prof_mailowner");
   auto pair = support::RegisterAndLogin(http, who);
   ASSERT_EQ(support::RegisterUser(http, other).status, 201);
-  std::string upper = other.email;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string upper = support::UpperAscii(other.email);
   auto res = PatchMe(http, pair.access_token, {{"email", upper}, {"current_password", who.password}});
   EXPECT_TRUE(IsProblem(res, 409, "conflict")) << res;
   EXPECT_EQ(res.Json()["errors"]["email"], "is already taken") << res;
-  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM users WHERE pending_email IS NOT NULL AND id = " +
-                            DirectDb::Quote(pair.user_id)),
-            0);
+  EXPECT_FALSE(HasPendingEmail(Db(), pair.user_id));
 }
 
 TEST_F(ProfileTest, APendingAddressTakenMeanwhileLosesAtVerification) {
@@ -431,11 +426,6 @@ std::vector<std::string> AllTables(DirectDb& db) {
   return tables;
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // "table: row" for every row of every table holding one of `needles` (compared lowercased).
 std::vector<std::string> RowsMentioning(DirectDb& db, const std::vector<std::string>& needles) {
   std::vector<std::string> found;
@@ -443,9 +433,9 @@ std::vector<std::string> RowsMentioning(DirectDb& db, const std::vector<std::str
     for (auto& row : db.Query("SELECT * FROM " + table)) {
       std::string text;
       for (auto& value : row) text += value.value_or("NULL") + " | ";
-      const std::string lowered = Lower(text);
+      const std::string lowered = support::LowerAscii(text);
       for (const auto& needle : needles) {
-        if (lowered.find(Lower(needle)) != std::string::npos) {
+        if (lowered.find(support::LowerAscii(needle)) != std::string::npos) {
           found.push_back(table + ": " + text);
           break;
         }

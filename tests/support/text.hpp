@@ -1,6 +1,9 @@
-// Building test strings of exact lengths (in code points when the unit is one character).
+// Building test strings: exact lengths (in code points when the unit is one character), and ASCII
+// case changes (the server compares usernames and emails ASCII-case-insensitively).
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 #include <string_view>
 
@@ -11,6 +14,16 @@ inline std::string Repeat(std::string_view unit, int n) {
   std::string out;
   for (int i = 0; i < n; ++i) out += unit;
   return out;
+}
+
+inline std::string UpperAscii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+inline std::string LowerAscii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
 
 }  // namespace ikigai::support
