@@ -13,9 +13,16 @@ core::Error SessionEnded() {
   return core::Error{core::ErrorCode::kUnauthorized, "The session has ended. Sign in again.", {}, std::nullopt};
 }
 
-// The account the request was authenticated for, locked for the change; gone since: 401.
-core::Result<LockedUser> LockCaller(store::Connection& c, const auth::AuthContext& who) {
-  auto locked = LockForChange(c, who.user.id);
+// The account the request was authenticated for, its row locked for the change; gone or
+// disabled since: 401. Only a deletion needs the admins' locks (LockForChange): the other
+// changes cannot remove an admin, so they do not queue behind each other on those rows.
+core::Result<LockedUser> LockCaller(store::Connection& c, const auth::AuthContext& who, bool with_admins = false) {
+  std::optional<LockedUser> locked;
+  if (with_admins) {
+    locked = LockForChange(c, who.user.id);
+  } else if (auto user = store::UserStore::FindById(c, who.user.id, /*for_update=*/true)) {
+    locked = LockedUser{std::move(*user), 0};
+  }
   if (!locked || locked->user.disabled) return core::Fail(SessionEnded());
   return std::move(*locked);
 }
@@ -152,7 +159,7 @@ core::Result<void> ProfileService::Delete(const auth::AuthContext& who, const st
                                           const core::RequestMeta& meta) {
   if (auto ok = accounts_.ConfirmPassword(who.user, password, "password", meta); !ok) return ok;
   return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
-    auto locked = LockCaller(c, who);
+    auto locked = LockCaller(c, who, /*with_admins=*/true);
     if (!locked) return core::Fail(locked.error());
     if (auto ok = KeepAnAdmin(*locked, false); !ok) return ok;
     EraseAccount(c, locked->user);
