@@ -77,5 +77,18 @@ TEST(FieldReaderTest, AllReadMeansSuccess) {
   EXPECT_TRUE(r.Finish());
 }
 
+TEST(FieldReaderTest, RefusedMembersCarryTheirOwnMessage) {
+  auto v = ParseJsonObject(R"({"display_name":"x","role":"admin","id":"1"})");
+  ASSERT_TRUE(v);
+  FieldReader r(*v);
+  EXPECT_EQ(r.String("display_name"), "x");
+  r.Refuse({"role", "id", "created_at"}, "is set by the server");
+  auto done = r.Finish();
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().fields.size(), 2u);  // absent members are not errors
+  EXPECT_EQ(done.error().fields.at("role"), "is set by the server");
+  EXPECT_EQ(done.error().fields.at("id"), "is set by the server");
+}
+
 }  // namespace
 }  // namespace ikigai::http
