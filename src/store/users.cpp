@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "store/dynamic_sql.hpp"
+#include "store/mysql_statement.hpp"
 
 namespace ikigai::store {
 namespace {
@@ -85,10 +86,45 @@ struct SessionUserQuery {
 };
 
 const int kSessionUserQueryTag = 0;
+const int kSessionUserMysqlTag = 0;
+
+constexpr const char* kSessionUserSql =
+    "SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.role, u.email_verified, u.disabled, "
+    "u.pending_email, u.legacy_id, u.created_at, u.updated_at, s.revoked_at, s.expires_at "
+    "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?";
+
+// The same query as a server-side prepared statement on MariaDB (see MysqlStatement).
+std::optional<SessionUser> FindBySessionMysql(Connection& c, const std::string& session_id) {
+  auto& st = c.Prepared<MysqlStatement>(&kSessionUserMysqlTag,
+                                        [](soci::session& sql) { return new MysqlStatement(sql, kSessionUserSql); });
+  auto rows = st.Query({session_id});
+  if (rows.empty()) return std::nullopt;
+  auto& r = rows.front();
+  auto text = [&](int i) { return r[static_cast<std::size_t>(i)].value_or(""); };
+  auto number = [&](int i) { return std::stoll(r[static_cast<std::size_t>(i)].value_or("0")); };
+  SessionUser out;
+  UserRow& u = out.user;
+  u.id = text(0);
+  u.username = text(1);
+  u.email = text(2);
+  u.display_name = text(3);
+  u.password_hash = text(4);
+  u.role = text(5);
+  u.email_verified = number(6) != 0;
+  u.disabled = number(7) != 0;
+  u.pending_email = r[8];
+  if (r[9]) u.legacy_id = number(9);
+  u.created_at = number(10);
+  u.updated_at = number(11);
+  if (r[12]) out.session_revoked_at = number(12);
+  out.session_expires_at = number(13);
+  return out;
+}
 
 }  // namespace
 
 std::optional<SessionUser> UserStore::FindBySession(Connection& c, const std::string& session_id) {
+  if (c.GetDialect() == Dialect::kMysql) return FindBySessionMysql(c, session_id);
   auto& q = c.Prepared<SessionUserQuery>(&kSessionUserQueryTag,
                                          [](soci::session& sql) { return new SessionUserQuery(sql); });
   q.session_id = session_id;
