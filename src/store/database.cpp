@@ -208,6 +208,9 @@ std::unique_ptr<soci::session> Database::Open() {
             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
     *sql << "SET SESSION time_zone='+00:00'";
     *sql << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+    // The tasks list joins a task's tags with GROUP_CONCAT; MySQL's default cap (1024 bytes)
+    // would cut 20 tags of 32 four-byte characters.
+    *sql << "SET SESSION group_concat_max_len = 65536";
   }
   return sql;
 }
