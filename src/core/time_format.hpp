@@ -12,6 +12,8 @@ namespace ikigai::core {
 
 // "2026-11-24T11:00:00Z" (fractions of a second are dropped).
 [[nodiscard]] std::string FormatRfc3339(TimePoint t);
+// The same text appended to `out`: encoders of long lists write timestamps without a string each.
+void AppendRfc3339(std::string& out, TimePoint t);
 
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" (T or t, Z or z). Returns nullopt for
 // anything else, including a missing offset or an impossible date.

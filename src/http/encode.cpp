@@ -1,11 +1,35 @@
 // Resource encoders.
 #include "http/encode.hpp"
 
+#include <algorithm>
+
 #include "core/time_format.hpp"
 
 namespace ikigai::http {
 
 std::string Timestamp(long long millis) { return core::FormatRfc3339(core::FromMillis(millis)); }
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  // Printable ASCII other than '"' and '\\' needs no escaping: copy it. Anything else (controls,
+  // non-ASCII, which needs UTF-8 checking) goes through nlohmann's serializer.
+  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return u >= 0x20 && u < 0x7f && ch != '"' && ch != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void AppendJsonTimestamp(std::string& out, long long millis) {
+  out += '"';
+  core::AppendRfc3339(out, core::FromMillis(millis));
+  out += '"';
+}
 
 nlohmann::json EncodeUser(const store::UserRow& u) {
   return {{"id", u.id},

@@ -14,4 +14,11 @@ namespace ikigai::http {
 [[nodiscard]] nlohmann::json EncodeSession(const store::SessionRow& session, bool current);
 [[nodiscard]] std::string Timestamp(long long millis);
 
+// For encoders that write JSON text directly (lists, where building an nlohmann object per item
+// cost more than the query): appends `s` as a JSON string, byte for byte what JsonReply's dump
+// writes (invalid UTF-8 replaced by U+FFFD, non-ASCII kept as is).
+void AppendJsonString(std::string& out, std::string_view s);
+// Appends Timestamp(millis) as a JSON string.
+void AppendJsonTimestamp(std::string& out, long long millis);
+
 }  // namespace ikigai::http

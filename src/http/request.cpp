@@ -24,6 +24,13 @@ Reply JsonReply(int status, const nlohmann::json& body) {
   return r;
 }
 
+Reply JsonTextReply(int status, std::string json_text) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(json_text);
+  return r;
+}
+
 Reply NoContent() {
   Reply r;
   r.status = 204;

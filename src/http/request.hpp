@@ -52,6 +52,8 @@ struct Reply {
 
 // A JSON reply; invalid UTF-8 in strings is replaced, never a throw.
 [[nodiscard]] Reply JsonReply(int status, const nlohmann::json& body);
+// A JSON reply whose body is already JSON text (see AppendJsonString).
+[[nodiscard]] Reply JsonTextReply(int status, std::string json_text);
 // 204 No Content.
 [[nodiscard]] Reply NoContent();
 // The problem+json reply for an error (adds Retry-After, WWW-Authenticate where the code wants).

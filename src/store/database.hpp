@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -45,8 +46,19 @@ struct DatabaseOptions {
   std::chrono::milliseconds acquire_timeout{5000};
 };
 
-// Prepared statements kept per pooled session (SOCI's `session <<` prepares on every call).
-using StatementCache = std::map<const void*, std::shared_ptr<void>>;
+// Prepared statements kept per pooled session (SOCI's `session <<` prepares on every call):
+// fixed statements under the address of a static tag, statements built at run time (filters,
+// sort orders) under their SQL text. The text-keyed side is bounded: its keys come from a
+// finite set of query shapes, but a bug there must not grow memory per request.
+struct StatementCache {
+  static constexpr std::size_t kMaxByText = 64;
+  std::map<const void*, std::shared_ptr<void>> by_tag;
+  std::unordered_map<std::string, std::shared_ptr<void>> by_text;
+  void clear() {
+    by_text.clear();
+    by_tag.clear();
+  }
+};
 
 // One pooled session, lent to a unit of work. Not thread safe; never kept past the unit of work.
 class Connection {
@@ -64,9 +76,33 @@ class Connection {
       local_ = std::shared_ptr<T>(make(sql_));
       return *static_cast<T*>(local_.get());
     }
-    auto& slot = (*cache_)[key];
+    auto& slot = cache_->by_tag[key];
     if (!slot) slot = std::shared_ptr<T>(make(sql_));
     return *static_cast<T*>(slot.get());
+  }
+
+  // The T made once per session by `make(Sql())` for this SQL text, for statements whose text
+  // varies with the request (one entry per query shape; values stay bound parameters). When the
+  // cache is full an older entry is dropped, so the reference is only good until the next call.
+  template <class T, class Make>
+  T& PreparedText(const std::string& sql, Make&& make) {
+    if (cache_ == nullptr) {
+      local_ = std::shared_ptr<T>(make(sql_));
+      return *static_cast<T*>(local_.get());
+    }
+    auto& map = cache_->by_text;
+    if (auto it = map.find(sql); it != map.end()) return *static_cast<T*>(it->second.get());
+    if (map.size() >= StatementCache::kMaxByText) map.erase(map.begin());
+    std::shared_ptr<void> made = std::shared_ptr<T>(make(sql_));
+    auto* out = static_cast<T*>(made.get());
+    map.emplace(sql, std::move(made));
+    return *out;
+  }
+
+  // Drops the statement kept for this SQL text: after an exception it may be left mid-result,
+  // and an SQLite statement that is not reset keeps its read snapshot.
+  void ForgetText(const std::string& sql) {
+    if (cache_ != nullptr) cache_->by_text.erase(sql);
   }
 
  private:

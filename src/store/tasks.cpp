@@ -8,9 +8,8 @@
 namespace ikigai::store {
 namespace {
 
-constexpr const char* kColumns =
-    "SELECT id, user_id, title, notes, status, priority, due_at, created_at, updated_at, completed_at, version "
-    "FROM tasks ";
+constexpr const char* kSelect =
+    "SELECT id, user_id, title, notes, status, priority, due_at, created_at, updated_at, completed_at, version ";
 
 // Fetch target for one task row.
 struct TaskInto {
@@ -31,8 +30,9 @@ struct TaskInto {
     st.exchange(soci::into(completed, completed_ind));
     st.exchange(soci::into(row.version));
   }
+  // Moves the strings out: the next fetch assigns every column again.
   TaskRow Take() {
-    TaskRow out = row;
+    TaskRow out = std::move(row);
     out.due_at = due_ind == soci::i_ok ? std::optional<long long>(due) : std::nullopt;
     out.completed_at = completed_ind == soci::i_ok ? std::optional<long long>(completed) : std::nullopt;
     return out;
@@ -62,6 +62,63 @@ void LoadTags(Connection& c, std::vector<TaskRow>& tasks) {
     }
   }
 }
+
+// Joins a task's tags in one column, in position order. Tags never hold control characters
+// (tasks::TaskService checks every tag written), so the unit separator cannot occur inside one.
+constexpr char kTagSeparator = '\x1f';
+
+std::string TagsColumn(Dialect dialect, const char* task) {
+  std::string out;
+  if (dialect == Dialect::kSqlite) {
+    // group_concat keeps the order of its input: the inner ORDER BY keeps the subquery from
+    // being flattened away (an aggregate over an ordered subquery is never flattened).
+    out = "(SELECT group_concat(tag, char(31)) FROM (SELECT g.tag FROM task_tags g WHERE g.task_id = ";
+    out += task;
+    out += ".id ORDER BY g.position))";
+  } else {
+    out = "(SELECT GROUP_CONCAT(g.tag ORDER BY g.position SEPARATOR '";
+    out += kTagSeparator;
+    out += "') FROM task_tags g WHERE g.task_id = ";
+    out += task;
+    out += ".id)";
+  }
+  return out;
+}
+
+void SplitTags(const std::string& joined, std::vector<std::string>& tags) {
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = joined.find(kTagSeparator, start);
+    tags.emplace_back(joined, start, end == std::string::npos ? std::string::npos : end - start);
+    if (end == std::string::npos) return;
+    start = end + 1;
+  }
+}
+
+// One page of tasks with their tags, kept per pooled connection under its SQL text: a text is
+// one query shape (filters, sort, keyset condition), and its values are bound anew per call.
+struct ListStatement {
+  Binds binds;
+  TaskInto into;
+  std::string tags;
+  soci::indicator tags_ind = soci::i_null;
+  soci::statement st;
+
+  ListStatement(soci::session& sql, const Binds& values, const std::string& text) : binds(values), st(sql) {
+    into.Bind(st);
+    st.exchange(soci::into(tags, tags_ind));
+    binds.Bind(st);
+    st.alloc();
+    st.prepare(text);
+    st.define_and_bind();
+  }
+
+  // Same text, same sequence of Add calls: the values line up with the bound slots.
+  void SetValues(const Binds& values) {
+    for (std::size_t i = 0; i < values.strings.size(); ++i) binds.strings[i] = values.strings[i];
+    for (std::size_t i = 0; i < values.numbers.size(); ++i) binds.numbers[i] = values.numbers[i];
+  }
+};
 
 void WriteTags(Connection& c, const TaskRow& task) {
   c.Sql() << "DELETE FROM task_tags WHERE task_id = :id", soci::use(task.id);
@@ -95,7 +152,7 @@ std::optional<TaskRow> TaskStore::Get(Connection& c, const std::string& user_id,
   st.exchange(soci::use(tid));
   st.exchange(soci::use(uid));
   st.alloc();
-  st.prepare(std::string(kColumns) + "WHERE id = :id AND user_id = :u" +
+  st.prepare(std::string(kSelect) + "FROM tasks WHERE id = :id AND user_id = :u" +
              (for_update && c.GetDialect() == Dialect::kMysql ? " FOR UPDATE" : ""));
   st.define_and_bind();
   if (!st.execute(true)) return std::nullopt;
@@ -194,17 +251,34 @@ std::vector<TaskRow> TaskStore::List(Connection& c, const TaskQuery& q) {
   }
   const std::string limit = " LIMIT " + b.Add(static_cast<long long>(q.limit) + 1);
 
-  TaskInto into;
-  soci::statement st(c.Sql());
-  into.Bind(st);
-  b.Bind(st);
-  st.alloc();
-  st.prepare(kColumns + where + order + limit);
-  st.define_and_bind();
-  st.execute();
+  std::string text;
+  if (c.GetDialect() == Dialect::kSqlite) {
+    // The page is cut first and the tags read for its rows only: a sort that needs a sorter would
+    // otherwise run the tags subquery for every task of the user. Both ORDER BYs keep SQLite from
+    // flattening the page into the outer query.
+    text = "SELECT p.*, " + TagsColumn(Dialect::kSqlite, "p") + " FROM (" + kSelect + "FROM tasks " + where + order +
+           limit + ") AS p" + order;
+  } else {
+    // MariaDB evaluates the select list after the sort and the LIMIT.
+    text = kSelect + (", " + TagsColumn(Dialect::kMysql, "tasks")) + " FROM tasks " + where + order + limit;
+  }
+  auto& st = c.PreparedText<ListStatement>(text, [&](soci::session& sql) { return new ListStatement(sql, b, text); });
+  st.SetValues(b);
   std::vector<TaskRow> out;
-  while (st.fetch()) out.push_back(into.Take());
-  LoadTags(c, out);
+  out.reserve(static_cast<std::size_t>(q.limit) + 1);
+  try {
+    st.tags_ind = soci::i_null;
+    st.st.execute();
+    // Fetched to the end (SQLITE_DONE), so the kept statement holds no read snapshot afterwards.
+    while (st.st.fetch()) {
+      out.push_back(st.into.Take());
+      if (st.tags_ind == soci::i_ok) SplitTags(st.tags, out.back().tags);
+      st.tags_ind = soci::i_null;
+    }
+  } catch (...) {
+    c.ForgetText(text);
+    throw;
+  }
   return out;
 }
 

@@ -819,6 +819,29 @@ TEST_F(TaskTest, ListFiltersByExactCaseSensitiveTag) {
   EXPECT_EQ(sorted(ListTitles({{"tag", "work"}, {"status", "done"}})), std::vector<std::string>{});
 }
 
+// The list reads tags and writes JSON its own way (one statement per page, JSON text): every
+// listed task must equal its own GET, in every sort order, with tags in the client's order.
+TEST_F(TaskTest, ListedTasksEqualTheirGetInEverySortOrder) {
+  Create({{"title", "Quotes \"and\" back\\slash"}, {"notes", "Line\nbreak\tand tab"}, {"priority", "high"},
+          {"tags", {"zeta", "alpha", "mid", "a,b", "x|y", "q\"t", "caf\xC3\xA9", "\xE2\x9C\x93 done"}}});
+  Create({{"title", "Caf\xC3\xA9 \xF0\x9F\x98\x80"}, {"due_at", "2026-12-01T10:00:00Z"}, {"tags", {"b", "a"}}});
+  Create({{"title", "Plain"}, {"status", "done"}, {"priority", "low"}, {"due_at", "2026-11-01T10:00:00Z"}});
+  for (const char* sort : {"created_at", "-created_at", "due_at", "-due_at", "priority", "-priority"}) {
+    auto res = List({{"sort", sort}});
+    ASSERT_EQ(res.status, 200) << res;
+    const auto items = res.Json()["items"];
+    ASSERT_EQ(items.size(), 3u) << sort;
+    for (const auto& item : items) {
+      auto one = Get(item["id"].get<std::string>());
+      ASSERT_EQ(one.status, 200) << one;
+      EXPECT_EQ(item, one.Json()) << sort;
+      if (item["priority"] == "high") {
+        EXPECT_EQ(item["tags"], (json{"zeta", "alpha", "mid", "a,b", "x|y", "q\"t", "caf\xC3\xA9", "\xE2\x9C\x93 done"}));
+      }
+    }
+  }
+}
+
 TEST_F(TaskTest, ListSearchesTitleAndNotesCaseInsensitively) {
   Create({{"title", "Write the Essay"}});
   Create({{"title", "Groceries"}, {"notes", "milk, ESSAYS about cheese"}});

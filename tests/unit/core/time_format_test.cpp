@@ -12,6 +12,14 @@ TEST(TimeFormatTest, FormatsToTheSecondInUtc) {
   EXPECT_EQ(FormatRfc3339(FromMillis(support::kSomeMondayMillis + 999)), "2026-11-23T09:00:00Z");
 }
 
+TEST(TimeFormatTest, AppendsZeroPaddedFields) {
+  std::string out = "at ";
+  AppendRfc3339(out, FromMillis(-62135596800000LL + 3723000));  // 0001-01-01T01:02:03Z
+  EXPECT_EQ(out, "at 0001-01-01T01:02:03Z");
+  EXPECT_EQ(FormatRfc3339(FromMillis(253402300799000LL)), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(FromMillis(0)), "1970-01-01T00:00:00Z");
+}
+
 TEST(TimeFormatTest, FormatsHttpDate) {
   EXPECT_EQ(FormatHttpDate(FromMillis(support::kSomeMondayMillis)), "Mon, 23 Nov 2026 09:00:00 GMT");
 }
