@@ -6,17 +6,12 @@
 #include "core/time_format.hpp"
 #include "http/encode.hpp"
 #include "http/json_body.hpp"
+#include "http/pagination.hpp"
 
 namespace ikigai::http {
 namespace {
 
 using store::TaskSort;
-
-core::Error BadQuery(const std::string& name, const std::string& why) {
-  core::Error e{core::ErrorCode::kBadRequest, "Query parameter '" + name + "' " + why + ".", {}, std::nullopt};
-  e.fields[name] = why;
-  return e;
-}
 
 // A task as JSON text, written directly: building an nlohmann object per task was most of the
 // list's cost. Keys in sorted order, as nlohmann's std::map-backed objects wrote them.
@@ -112,18 +107,10 @@ tasks::TaskFields ReadTaskFields(FieldReader& f) {
 core::Result<store::TaskQuery> ParseListQuery(const Request& r, const CursorSealer& cursors) {
   store::TaskQuery q;
   q.user_id = r.auth->user.id;
-  auto get = [&](const char* name) -> std::optional<std::string> {
-    auto it = r.query.find(name);
-    return it == r.query.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
-  if (auto limit = get("limit")) {
-    int n = 0;
-    auto [p, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
-    if (ec != std::errc{} || p != limit->data() + limit->size() || n < 1 || n > 100) {
-      return core::Fail(BadQuery("limit", "must be a whole number from 1 to 100"));
-    }
-    q.limit = n;
-  }
+  auto get = [&](const char* name) { return QueryParam(r, name); };
+  auto limit = ParseLimit(r);
+  if (!limit) return core::Fail(limit.error());
+  q.limit = *limit;
   if (auto status = get("status")) {
     if (*status != "todo" && *status != "in_progress" && *status != "done") {
       return core::Fail(BadQuery("status", "must be one of todo, in_progress, done"));
