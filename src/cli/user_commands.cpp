@@ -112,41 +112,41 @@ int RunUserList(const config::Config& cfg, const UserArgs& args) {
   return 0;
 }
 
+namespace {
+
+// Applies an administration change to the USER argument with the rules of
+// PATCH /api/v1/admin/users/{id} (the same code): the last enabled admin stays one, disabling
+// revokes every session at once, and the event is admin.user_updated with data.via "cli".
+int ApplyAdminChange(const config::Config& cfg, const UserArgs& args, const users::AdminChanges& change,
+                     const std::string& done_message) {
+  core::SystemClock clock;
+  core::SodiumRandom random;
+  auto db = OpenMigrated(cfg, clock);
+  if (!db) return kExitFailure;
+  auto user = FindTarget(*db, args.target);
+  if (!user) return kExitFailure;
+  auto done = users::AdminService(*db, clock, random).Update(std::nullopt, user->id, change, kCliMeta);
+  if (!done) return Report(done.error());
+  std::cout << user->username << done_message << "\n";
+  return 0;
+}
+
+}  // namespace
+
 int RunUserSetRole(const config::Config& cfg, const UserArgs& args) {
   if (args.role != "user" && args.role != "admin") {
     std::cerr << "ikigai: the role must be user or admin\n";
     return kExitUsage;
   }
-  core::SystemClock clock;
-  core::SodiumRandom random;
-  auto db = OpenMigrated(cfg, clock);
-  if (!db) return kExitFailure;
-  auto user = FindTarget(*db, args.target);
-  if (!user) return kExitFailure;
-  // The same rules as PATCH /api/v1/admin/users/{id}: the last enabled admin stays one.
   users::AdminChanges change;
   change.role = args.role;
-  auto done = users::AdminService(*db, clock, random).Update(std::nullopt, user->id, change, kCliMeta);
-  if (!done) return Report(done.error());
-  std::cout << user->username << " is now " << args.role << "\n";
-  return 0;
+  return ApplyAdminChange(cfg, args, change, " is now " + args.role);
 }
 
 int RunUserSetDisabled(const config::Config& cfg, const UserArgs& args, bool disabled) {
-  core::SystemClock clock;
-  core::SodiumRandom random;
-  auto db = OpenMigrated(cfg, clock);
-  if (!db) return kExitFailure;
-  auto user = FindTarget(*db, args.target);
-  if (!user) return kExitFailure;
-  // The same rules as PATCH /api/v1/admin/users/{id}: disabling revokes every session at once,
-  // and the last enabled admin stays one.
   users::AdminChanges change;
   change.disabled = disabled;
-  auto done = users::AdminService(*db, clock, random).Update(std::nullopt, user->id, change, kCliMeta);
-  if (!done) return Report(done.error());
-  std::cout << user->username << (disabled ? " is disabled (sessions revoked)\n" : " is enabled\n");
-  return 0;
+  return ApplyAdminChange(cfg, args, change, disabled ? " is disabled (sessions revoked)" : " is enabled");
 }
 
 }  // namespace ikigai::cli

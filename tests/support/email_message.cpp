@@ -8,16 +8,10 @@
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/wait.hpp"
+#include "support/text.hpp"
 
 namespace ikigai::support {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string Trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r\n");
@@ -51,7 +45,7 @@ void ParseHeaders(std::string_view block, std::vector<std::pair<std::string, std
 
 void ParseBody(MimeEntity& entity) {
   const std::string media = entity.MediaType();
-  const std::string encoding = Lower(Trim(entity.Header("Content-Transfer-Encoding")));
+  const std::string encoding = LowerAscii(Trim(entity.Header("Content-Transfer-Encoding")));
   if (media.rfind("multipart/", 0) != 0) {
     if (encoding == "base64") {
       entity.body = DecodeBase64(entity.raw_body);
@@ -129,34 +123,34 @@ const MimeEntity* FindPartIn(const MimeEntity& entity, std::string_view media_ty
 }  // namespace
 
 std::string MimeEntity::Header(std::string_view name) const {
-  const std::string wanted = Lower(name);
+  const std::string wanted = LowerAscii(name);
   for (const auto& [n, v] : headers) {
-    if (Lower(n) == wanted) return v;
+    if (LowerAscii(n) == wanted) return v;
   }
   return {};
 }
 
 std::size_t MimeEntity::HeaderCount(std::string_view name) const {
-  const std::string wanted = Lower(name);
+  const std::string wanted = LowerAscii(name);
   return static_cast<std::size_t>(std::count_if(
-      headers.begin(), headers.end(), [&](const auto& h) { return Lower(h.first) == wanted; }));
+      headers.begin(), headers.end(), [&](const auto& h) { return LowerAscii(h.first) == wanted; }));
 }
 
 std::string MimeEntity::MediaType() const {
   const std::string value = Header("Content-Type");
   if (value.empty()) return "text/plain";
-  return Lower(Trim(value.substr(0, value.find(';'))));
+  return LowerAscii(Trim(value.substr(0, value.find(';'))));
 }
 
 std::string MimeEntity::MediaParam(std::string_view name) const {
   const std::string value = Header("Content-Type");
-  const std::string wanted = Lower(name);
+  const std::string wanted = LowerAscii(name);
   std::size_t pos = value.find(';');
   while (pos != std::string::npos) {
     const std::size_t start = pos + 1;
     const std::size_t eq = value.find('=', start);
     if (eq == std::string::npos) break;
-    const std::string key = Lower(Trim(std::string_view(value).substr(start, eq - start)));
+    const std::string key = LowerAscii(Trim(std::string_view(value).substr(start, eq - start)));
     std::string param;
     std::size_t after;
     if (eq + 1 < value.size() && value[eq + 1] == '"') {
@@ -196,7 +190,7 @@ Email ParseEmail(std::string_view raw) {
   ParseEntity(raw, email);
   std::vector<std::pair<std::string, std::string>> kept;
   for (auto& [name, value] : email.headers) {
-    const std::string lower = Lower(name);
+    const std::string lower = LowerAscii(name);
     if (lower == "x-sink-mail-from") {
       email.envelope_from = value;
     } else if (lower == "x-sink-rcpt-to") {
@@ -335,10 +329,10 @@ std::string AddressOf(std::string_view mailbox) {
 
 std::vector<Email> MailTo(const SmtpSink& sink, std::string_view to, std::string_view must_contain) {
   std::vector<Email> out;
-  const std::string wanted = Lower(to);
+  const std::string wanted = LowerAscii(to);
   for (const auto& raw : sink.Messages()) {
     Email email = ParseEmail(raw);
-    if (Lower(email.envelope_to) != wanted) continue;
+    if (LowerAscii(email.envelope_to) != wanted) continue;
     if (!must_contain.empty() && email.Text().find(must_contain) == std::string::npos) continue;
     out.push_back(std::move(email));
   }

@@ -12,16 +12,10 @@
 #include <curl/curl.h>
 
 #include "support/server.hpp"
+#include "support/text.hpp"
 
 namespace ikigai::support {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -62,7 +56,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   auto colon = line.find(':');
   if (colon == std::string_view::npos) return line.size();
-  transfer->response->headers.emplace(Lower(Trim(line.substr(0, colon))),
+  transfer->response->headers.emplace(LowerAscii(Trim(line.substr(0, colon))),
                                       std::string(Trim(line.substr(colon + 1))));
   return line.size();
 }
@@ -95,15 +89,15 @@ nlohmann::json Response::Json() const {
 }
 
 std::string Response::Header(std::string_view name) const {
-  auto it = headers.find(Lower(name));
+  auto it = headers.find(LowerAscii(name));
   return it == headers.end() ? std::string() : it->second;
 }
 
-bool Response::HasHeader(std::string_view name) const { return headers.count(Lower(name)) != 0; }
+bool Response::HasHeader(std::string_view name) const { return headers.count(LowerAscii(name)) != 0; }
 
 std::vector<std::string> Response::Headers(std::string_view name) const {
   std::vector<std::string> values;
-  auto [begin, end] = headers.equal_range(Lower(name));
+  auto [begin, end] = headers.equal_range(LowerAscii(name));
   for (auto it = begin; it != end; ++it) values.push_back(it->second);
   return values;
 }
@@ -193,7 +187,7 @@ Response Http::Send(const Request& request) const {
   };
   bool caller_sets_content_type = false;
   for (const auto& [name, value] : request.headers) {
-    if (Lower(name) == "content-type") caller_sets_content_type = true;
+    if (LowerAscii(name) == "content-type") caller_sets_content_type = true;
     // "Name;" is libcurl's way to send a header with an empty value.
     add(value.empty() ? std::string(name).append(";")
                       : std::string(name).append(": ").append(value));

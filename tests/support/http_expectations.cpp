@@ -1,5 +1,6 @@
 // gtest predicates for the API's conventions: problem+json, JSON bodies, request ids, metrics.
 #include "support/http_expectations.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,13 +10,6 @@
 namespace ikigai::support {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -23,7 +17,7 @@ std::string_view Trim(std::string_view s) {
 }
 
 std::string MediaType(std::string_view content_type) {
-  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  return LowerAscii(Trim(content_type.substr(0, content_type.find(';'))));
 }
 
 }  // namespace
@@ -88,12 +82,12 @@ bool IsHttpDate(std::string_view date) {
 }
 
 bool HeaderListContains(std::string_view value, std::string_view token) {
-  std::string wanted = Lower(token);
+  std::string wanted = LowerAscii(token);
   std::size_t start = 0;
   while (start <= value.size()) {
     std::size_t comma = value.find(',', start);
     if (comma == std::string_view::npos) comma = value.size();
-    if (Lower(Trim(value.substr(start, comma - start))) == wanted) return true;
+    if (LowerAscii(Trim(value.substr(start, comma - start))) == wanted) return true;
     start = comma + 1;
   }
   return false;

@@ -10,16 +10,10 @@
 #include <signal.h>
 
 #include "support/wait.hpp"
+#include "support/text.hpp"
 
 namespace ikigai::support {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -32,7 +26,7 @@ int HexValue(char c) {
 // the blank line after its Content-Transfer-Encoding header to the next "--boundary" line.
 std::vector<std::string> DecodedParts(std::string_view message) {
   std::vector<std::string> parts;
-  std::string lower = Lower(message);
+  std::string lower = LowerAscii(message);
   const std::string key = "content-transfer-encoding:";
   std::size_t pos = 0;
   while ((pos = lower.find(key, pos)) != std::string::npos) {
@@ -227,7 +221,7 @@ std::string ExtractLink(std::string_view message, std::string_view prefix) {
 }
 
 std::string EmailHeader(std::string_view message, std::string_view name) {
-  std::string wanted = Lower(name) + ":";
+  std::string wanted = LowerAscii(name) + ":";
   std::size_t pos = 0;
   while (pos < message.size()) {
     std::size_t end = message.find('\n', pos);
@@ -235,7 +229,7 @@ std::string EmailHeader(std::string_view message, std::string_view name) {
     std::string_view line = message.substr(pos, end - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) break;  // end of the header block
-    if (Lower(line.substr(0, wanted.size())) == wanted) {
+    if (LowerAscii(line.substr(0, wanted.size())) == wanted) {
       std::string value(line.substr(wanted.size()));
       // Folded continuation lines start with white space.
       std::size_t next = end + 1;
