@@ -103,13 +103,7 @@ json Body(const Credentials& who) {
 // ---------------------------------------------------------------------------------------------
 // Registration
 
-class RegisterTest : public ::testing::Test {
- protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static support::DirectDb& Db() { return shared_.Db(); }
-  static inline support::SharedAccountServer shared_;
-};
+class RegisterTest : public support::AccountSuite<RegisterTest> {};
 
 TEST_F(RegisterTest, CreatesTheUserWithEveryField) {
   Http http(Server());
@@ -400,12 +394,7 @@ TEST_F(RegisterTest, CompatRegisterPathBehavesTheSame) {
 // ---------------------------------------------------------------------------------------------
 // Login
 
-class LoginTest : public ::testing::Test {
- protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static inline support::SharedAccountServer shared_;
-};
+class LoginTest : public support::AccountSuite<LoginTest> {};
 
 TEST_F(LoginTest, AnyIdentifierFieldMatchesUsernameOrEmailIgnoringCase) {
   Http http(Server());
@@ -638,13 +627,7 @@ TEST(LoginTimingTest, UnknownUserTakesAsLongAsAWrongPassword) {
 // ---------------------------------------------------------------------------------------------
 // GET /api/v1/me
 
-class MeTest : public ::testing::Test {
- protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static support::DirectDb& Db() { return shared_.Db(); }
-  static inline support::SharedAccountServer shared_;
-};
+class MeTest : public support::AccountSuite<MeTest> {};
 
 TEST_F(MeTest, TokenOfADeletedUserIs401) {
   Http http(Server());
@@ -776,13 +759,8 @@ struct LegacyFixture {
 
 constexpr const char* kLegacyPassword = "ikigai-legacy-pass";
 
-class LegacyBcryptTest : public ::testing::TestWithParam<LegacyFixture> {
+class LegacyBcryptTest : public support::AccountSuite<LegacyBcryptTest, ::testing::TestWithParam<LegacyFixture>> {
  protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static support::DirectDb& Db() { return shared_.Db(); }
-  static inline support::SharedAccountServer shared_;
-
   // Inserts a user as `ikigai import-legacy-users` would have; returns its id.
   static std::string InsertLegacyUser(const Credentials& who, const std::string& hash) {
     static int next = 0;

@@ -91,21 +91,14 @@ std::vector<std::string> Usernames(const std::vector<json>& users) {
 // ---------------------------------------------------------------------------------------------
 // One server per suite; every test makes its own admin and users.
 
-class AdminApiTest : public ::testing::Test {
+class AdminApiTest : public support::TaskSuite<AdminApiTest> {
  protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static DirectDb& Db() { return shared_.Db(); }
-
   // A new user made admin (directly in the database), signed in.
   static TokenPair NewAdmin(const Http& http, std::string_view prefix = "admin") {
     auto pair = support::RegisterAndLogin(http, NewCredentials(prefix));
     MakeAdmin(Db(), pair.user_id);
     return pair;
   }
-
- private:
-  static inline support::SharedAccountServer shared_{support::TaskServerEnv()};
 };
 
 TEST_F(AdminApiTest, EveryAdminRouteIs403ForAUserAnd401WithoutAToken) {

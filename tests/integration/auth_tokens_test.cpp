@@ -47,12 +47,8 @@ long long NowSeconds() {
 // ---------------------------------------------------------------------------------------------
 // Access tokens
 
-class AccessTokenTest : public ::testing::Test {
+class AccessTokenTest : public support::AccountSuite<AccessTokenTest> {
  protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static inline support::SharedAccountServer shared_;
-
   // A logged-in user and its token's decoded parts.
   struct Signed {
     support::TokenPair pair;
@@ -310,13 +306,8 @@ TEST(SessionLifetimeTest, SessionEndsWhenTheRefreshTtlHasPassed) {
 // ---------------------------------------------------------------------------------------------
 // Refresh
 
-class RefreshTest : public ::testing::Test {
+class RefreshTest : public support::AccountSuite<RefreshTest> {
  protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static support::DirectDb& Db() { return shared_.Db(); }
-  static inline support::SharedAccountServer shared_;
-
   // Moves the moment `refresh_token` was spent `ms` into the past, as if the grace window had
   // passed (the server keeps spent_at in milliseconds, API.md's window is 10 s).
   static void AgeSpentToken(const std::string& refresh_token, long long ms) {
@@ -538,12 +529,7 @@ TEST_F(RefreshTest, MissingOrMistypedFieldIs422) {
 // ---------------------------------------------------------------------------------------------
 // Logout and logout-all
 
-class LogoutTest : public ::testing::Test {
- protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static inline support::SharedAccountServer shared_;
-};
+class LogoutTest : public support::AccountSuite<LogoutTest> {};
 
 TEST_F(LogoutTest, LogoutEndsThisSessionOnly) {
   Http http(Server());
@@ -675,12 +661,7 @@ TEST_F(TwoInstancesTest, RefreshGraceAndReuseAreSharedByInstances) {
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
-class SessionsTest : public ::testing::Test {
- protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-  static support::Server& Server() { return shared_.Get(); }
-  static inline support::SharedAccountServer shared_;
-};
+class SessionsTest : public support::AccountSuite<SessionsTest> {};
 
 // The items of GET /me/sessions; fails the test unless it is a 200 page.
 std::vector<json> ListSessions(const Http& http, const std::string& token) {

@@ -67,17 +67,14 @@ json Content(const json& map) {
   return out;
 }
 
-class IkigaiMapTest : public ::testing::Test {
+class IkigaiMapTest : public support::TaskSuite<IkigaiMapTest> {
  protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-
   void SetUp() override {
-    http_ = std::make_unique<Http>(shared_.Get());
+    http_ = std::make_unique<Http>(Server());
     user_ = support::NewApiUser(*http_, "ikigai");
   }
 
   const Http& http() const { return *http_; }
-  static DirectDb& Db() { return shared_.Db(); }
 
   Response GetMap(const ApiUser& user) { return http().Get(kMap, "", user.auth); }
   Response GetMap() { return GetMap(user_); }
@@ -91,7 +88,6 @@ class IkigaiMapTest : public ::testing::Test {
   }
   std::size_t UpdateEvents(const ApiUser& user) { return support::ActivityOf(Db(), user.id, "ikigai.").size(); }
 
-  static inline support::SharedAccountServer shared_{support::TaskServerEnv()};
   std::unique_ptr<Http> http_;
   ApiUser user_;
 };

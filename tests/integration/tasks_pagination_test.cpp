@@ -102,17 +102,14 @@ struct Page {
   std::optional<std::string> next;
 };
 
-class TaskPaginationTest : public ::testing::Test {
+class TaskPaginationTest : public support::TaskSuite<TaskPaginationTest> {
  protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-
   void SetUp() override {
-    http_ = std::make_unique<Http>(shared_.Get());
+    http_ = std::make_unique<Http>(Server());
     user_ = support::NewApiUser(*http_, "pages");
   }
 
   const Http& http() const { return *http_; }
-  static DirectDb& Db() { return shared_.Db(); }
 
   // 45 tasks: every third priority, a fifth without due_at, few distinct due dates (so many are
   // equal, some written with a zone offset), and created_at forced into groups of three equal
@@ -206,7 +203,6 @@ class TaskPaginationTest : public ::testing::Test {
     return out;
   }
 
-  static inline support::SharedAccountServer shared_{support::TaskServerEnv()};
   std::unique_ptr<Http> http_;
   ApiUser user_;
 };

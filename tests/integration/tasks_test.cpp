@@ -58,17 +58,14 @@ std::vector<std::string> Titles(const json& items) {
   return out;
 }
 
-class TaskTest : public ::testing::Test {
+class TaskTest : public support::TaskSuite<TaskTest> {
  protected:
-  static void TearDownTestSuite() { shared_.Reset(); }
-
   void SetUp() override {
-    http_ = std::make_unique<Http>(shared_.Get());
+    http_ = std::make_unique<Http>(Server());
     user_ = support::NewApiUser(*http_, "tasks");
   }
 
   const Http& http() const { return *http_; }
-  static DirectDb& Db() { return shared_.Db(); }
 
   json Create(const json& body) { return support::CreateTask(http(), user_, body); }
   Response Get(const std::string& id) { return support::GetTask(http(), user_, id); }
@@ -93,7 +90,6 @@ class TaskTest : public ::testing::Test {
     return Db().Scalar("SELECT " + column + " FROM tasks WHERE id = " + DirectDb::Quote(id));
   }
 
-  static inline support::SharedAccountServer shared_{support::TaskServerEnv()};
   std::unique_ptr<Http> http_;
   ApiUser user_;
 };

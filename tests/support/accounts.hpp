@@ -53,6 +53,24 @@ class SharedAccountServer {
   std::unique_ptr<DirectDb> db_;
 };
 
+// The fixture base of a suite whose tests share one server on a fresh database (each Suite
+// type its own): started by the first test that asks, stopped after the suite. A suite that
+// needs more settings defines `static std::map<std::string, std::string> ServerEnv()`.
+template <class Suite, class Base = ::testing::Test>
+class AccountSuite : public Base {
+ public:
+  static std::map<std::string, std::string> ServerEnv() { return {}; }
+
+ protected:
+  static void TearDownTestSuite() { Shared().Reset(); }
+  static ::ikigai::support::Server& Server() { return Shared().Get(); }
+  static DirectDb& Db() { return Shared().Db(); }
+  static SharedAccountServer& Shared() {
+    static SharedAccountServer shared{Suite::ServerEnv()};
+    return shared;
+  }
+};
+
 struct Credentials {
   std::string username;
   std::string email;

@@ -21,6 +21,13 @@ namespace ikigai::support {
 // AccountServerEnv with IKIGAI_RATE_LIMITS=off (these suites register many users from one address).
 [[nodiscard]] std::map<std::string, std::string> TaskServerEnv();
 
+// AccountSuite with TaskServerEnv().
+template <class Suite>
+class TaskSuite : public AccountSuite<Suite> {
+ public:
+  static std::map<std::string, std::string> ServerEnv() { return TaskServerEnv(); }
+};
+
 // A registered, signed-in user: its id and the "Authorization: Bearer ..." header.
 struct ApiUser {
   std::string id;
