@@ -39,17 +39,25 @@ void MysqlStatement::Fail() {
   throw soci::mysql_soci_error(message, static_cast<int>(mysql_stmt_errno(stmt_)));
 }
 
-std::vector<MysqlStatement::Row> MysqlStatement::Query(const std::vector<std::string_view>& params) {
+std::vector<MysqlStatement::Row> MysqlStatement::Query(const std::vector<Param>& params) {
+  // libmariadb reads the values through these buffers, which its API does not take as const.
+  std::vector<long long> numbers(params.size());
   for (int attempt = 0;; ++attempt) {
     std::vector<MYSQL_BIND> in(params.size());
     std::vector<unsigned long> in_lengths(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
       std::memset(&in[i], 0, sizeof in[i]);
-      in_lengths[i] = params[i].size();
-      in[i].buffer_type = MYSQL_TYPE_STRING;
-      in[i].buffer = const_cast<char*>(params[i].data());  // read only: libmariadb's API is not const
-      in[i].buffer_length = params[i].size();
-      in[i].length = &in_lengths[i];
+      if (const auto* text = std::get_if<std::string_view>(&params[i])) {
+        in_lengths[i] = text->size();
+        in[i].buffer_type = MYSQL_TYPE_STRING;
+        in[i].buffer = const_cast<char*>(text->data());
+        in[i].buffer_length = text->size();
+        in[i].length = &in_lengths[i];
+      } else {
+        numbers[i] = std::get<long long>(params[i]);
+        in[i].buffer_type = MYSQL_TYPE_LONGLONG;
+        in[i].buffer = &numbers[i];
+      }
     }
     if (mysql_stmt_bind_param(stmt_, in.data()) != 0) Fail();
     if (mysql_stmt_execute(stmt_) != 0) {

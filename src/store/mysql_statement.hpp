@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace soci {
@@ -22,6 +23,9 @@ namespace ikigai::store {
 class MysqlStatement {
  public:
   using Row = std::vector<std::optional<std::string>>;
+  // A value for one '?': text, or a whole number (so that comparisons with integer columns stay
+  // integer comparisons and can use their indexes).
+  using Param = std::variant<std::string_view, long long>;
 
   // REQUIRES: `sql` is open on the MySQL backend and outlives this statement. Throws
   // soci::mysql_soci_error (classified like any other database error) when preparing fails.
@@ -30,8 +34,8 @@ class MysqlStatement {
   MysqlStatement(const MysqlStatement&) = delete;
   MysqlStatement& operator=(const MysqlStatement&) = delete;
 
-  // Executes with one text value per '?' and returns every row. Throws soci::mysql_soci_error.
-  [[nodiscard]] std::vector<Row> Query(const std::vector<std::string_view>& params);
+  // Executes with one value per '?' and returns every row. Throws soci::mysql_soci_error.
+  [[nodiscard]] std::vector<Row> Query(const std::vector<Param>& params);
 
  private:
   void Prepare();

@@ -3,7 +3,10 @@
 
 #include <soci/soci.h>
 
+#include <cctype>
+
 #include "store/dynamic_sql.hpp"
+#include "store/mysql_statement.hpp"
 
 namespace ikigai::store {
 namespace {
@@ -119,6 +122,64 @@ struct ListStatement {
     for (std::size_t i = 0; i < values.numbers.size(); ++i) binds.numbers[i] = values.numbers[i];
   }
 };
+
+// The same page on MariaDB as a server-side prepared statement (see MysqlStatement): the named
+// placeholders become '?' and their values are passed in the order they appear in the text.
+std::vector<TaskRow> ListMysql(Connection& c, const Binds& b, const std::string& text, int limit) {
+  std::string positional;
+  std::vector<MysqlStatement::Param> params;
+  positional.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == ':' && i + 2 < text.size() && text[i + 1] == 'p' && std::isdigit(static_cast<unsigned char>(text[i + 2]))) {
+      std::size_t end = i + 2;
+      std::size_t n = 0;
+      while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) {
+        n = n * 10 + static_cast<std::size_t>(text[end] - '0');
+        ++end;
+      }
+      const auto [is_string, index] = b.order.at(n - 1);
+      if (is_string) {
+        params.emplace_back(std::string_view(b.strings[index]));
+      } else {
+        params.emplace_back(b.numbers[index]);
+      }
+      positional += '?';
+      i = end;
+    } else {
+      positional += text[i++];
+    }
+  }
+  auto& st = c.PreparedText<MysqlStatement>(positional,
+                                            [&](soci::session& sql) { return new MysqlStatement(sql, positional); });
+  std::vector<MysqlStatement::Row> rows;
+  try {
+    rows = st.Query(params);
+  } catch (...) {
+    c.ForgetText(positional);  // prepared afresh next time, whatever state the failure left
+    throw;
+  }
+  std::vector<TaskRow> out;
+  out.reserve(static_cast<std::size_t>(limit) + 1);
+  for (const auto& r : rows) {
+    auto number = [&](std::size_t i) { return std::stoll(r.at(i).value_or("0")); };
+    auto optional_number = [&](std::size_t i) { return r.at(i) ? std::optional<long long>(number(i)) : std::nullopt; };
+    TaskRow t;
+    t.id = r.at(0).value_or("");
+    t.user_id = r.at(1).value_or("");
+    t.title = r.at(2).value_or("");
+    t.notes = r.at(3).value_or("");
+    t.status = r.at(4).value_or("");
+    t.priority = static_cast<int>(number(5));
+    t.due_at = optional_number(6);
+    t.created_at = number(7);
+    t.updated_at = number(8);
+    t.completed_at = optional_number(9);
+    t.version = static_cast<int>(number(10));
+    if (r.at(11)) SplitTags(*r.at(11), t.tags);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
 
 void WriteTags(Connection& c, const TaskRow& task) {
   c.Sql() << "DELETE FROM task_tags WHERE task_id = :id", soci::use(task.id);
@@ -262,6 +323,7 @@ std::vector<TaskRow> TaskStore::List(Connection& c, const TaskQuery& q) {
     // MariaDB evaluates the select list after the sort and the LIMIT.
     text = kSelect + (", " + TagsColumn(Dialect::kMysql, "tasks")) + " FROM tasks " + where + order + limit;
   }
+  if (c.GetDialect() == Dialect::kMysql) return ListMysql(c, b, text, q.limit);
   auto& st = c.PreparedText<ListStatement>(text, [&](soci::session& sql) { return new ListStatement(sql, b, text); });
   st.SetValues(b);
   std::vector<TaskRow> out;

@@ -97,7 +97,7 @@ constexpr const char* kSessionUserSql =
 std::optional<SessionUser> FindBySessionMysql(Connection& c, const std::string& session_id) {
   auto& st = c.Prepared<MysqlStatement>(&kSessionUserMysqlTag,
                                         [](soci::session& sql) { return new MysqlStatement(sql, kSessionUserSql); });
-  auto rows = st.Query({session_id});
+  auto rows = st.Query({std::string_view(session_id)});
   if (rows.empty()) return std::nullopt;
   auto& r = rows.front();
   auto text = [&](int i) { return r[static_cast<std::size_t>(i)].value_or(""); };
