@@ -118,6 +118,7 @@ core::Result<void> RecoveryService::Reset(const std::string& token, const std::s
       return core::Fail(InvalidToken());
     }
     store::UserStore::UpdatePasswordHash(c, user->id, new_hash, now);
+    store::UserStore::ClearPendingEmail(c, user->id, now);
     // The reset link reached this address: that proves it as well as a verification link does.
     if (!user->email_verified) store::UserStore::SetEmailVerified(c, user->id, now);
     const long long revoked = store::SessionStore::RevokeAll(c, user->id, now);
@@ -145,6 +146,12 @@ core::Result<void> RecoveryService::Verify(const std::string& token, const core:
     if (!user) return core::Fail(InvalidToken());
     const std::string& address = *t->data;
     const bool change = store::LowerAscii(address) != store::LowerAscii(user->email);
+    // A change is only what the account still asks for: a password reset or change cancels a
+    // pending address (the owner's answer to the "email changed" notice), and a newer request
+    // replaces it, so an older link for another address is dead.
+    if (change && (!user->pending_email || store::LowerAscii(*user->pending_email) != store::LowerAscii(address))) {
+      return core::Fail(InvalidToken());
+    }
     if (change) {
       // A pending change of address: it becomes the account's address now, unless taken meanwhile.
       auto changed = store::UserStore::ChangeEmail(c, user->id, address, now);

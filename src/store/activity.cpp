@@ -20,6 +20,10 @@ void ActivityStore::Insert(Connection& c, const ActivityRow& r) {
 }
 
 long long ActivityStore::DeleteAbout(Connection& c, const std::string& user_id) {
+  // What an admin did to other accounts stays in their audit trail, no longer naming who did it.
+  c.Sql() << "UPDATE activity SET actor_id = NULL, ip = '', user_agent = '' WHERE actor_id = :u AND "
+             "target_type = 'user' AND target_id <> :t",
+      soci::use(user_id), soci::use(user_id);
   // Two statements rather than an OR, so that each uses its index (actor, target).
   soci::statement by_actor = (c.Sql().prepare << "DELETE FROM activity WHERE actor_id = :u", soci::use(user_id));
   by_actor.execute(true);

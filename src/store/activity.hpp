@@ -24,7 +24,9 @@ struct ActivityRow {
 class ActivityStore {
  public:
   static void Insert(Connection& c, const ActivityRow& row);
-  // Deletes every event the user did or that was done to the user (account deletion); returns how many.
+  // Account deletion: deletes every event the user did or that was done to the user, except what
+  // the user did as an admin to other accounts, which stays without actor, address or agent.
+  // Returns how many were deleted.
   static long long DeleteAbout(Connection& c, const std::string& user_id);
 };
 

@@ -66,6 +66,23 @@ void ConfigureSqliteLibrary() {
   });
 }
 
+// The message of a database error without SOCI's context: SOCI appends the statement and its
+// bound values ("while executing ... with :h=..."), which may be a password hash, a token hash
+// or an address, and none of those may reach the log.
+std::string LoggableMessage(const std::exception& e) {
+  if (const auto* s = dynamic_cast<const soci::soci_error*>(&e)) {
+    std::string message = s->get_error_message();
+    if (const auto cut = message.find(" while executing"); cut != std::string::npos) message.resize(cut);
+    // MariaDB quotes the offending value in "Duplicate entry '<value>' for key ...".
+    if (const auto start = message.find("Duplicate entry '"); start != std::string::npos) {
+      const auto end = message.find("' for key", start + 17);
+      if (end != std::string::npos) message.replace(start + 17, end - start - 17, "***");
+    }
+    return message;
+  }
+  return e.what();
+}
+
 core::Error Unavailable() {
   return core::Error{core::ErrorCode::kUnavailable, "The database is unavailable. Try again shortly.",
                      {}, 2};
@@ -274,7 +291,7 @@ Database::Slot* Database::Acquire(core::Error* error) {
     slot->generation = generation;
     return slot;
   } catch (const std::exception& e) {
-    spdlog::warn("database connection to {} failed: {}", url_.Redacted(), e.what());
+    spdlog::warn("database connection to {} failed: {}", url_.Redacted(), LoggableMessage(e));
     failures_.fetch_add(1, std::memory_order_relaxed);
     slot->statements.clear();
     slot->session.reset();
@@ -338,11 +355,11 @@ core::Result<void> Database::ExecuteErased(const std::function<bool(Connection&)
       Release(slot, broken);
       if (kind == DbFailure::kUnavailable || kind == DbFailure::kRetry) {
         failures_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("database unavailable: {}", e.what());
+        spdlog::warn("database unavailable: {}", LoggableMessage(e));
         return core::Fail(Unavailable());
       }
       // Anything else is a bug or an unexpected state: log the details, tell the client nothing.
-      spdlog::error("database error: {}", e.what());
+      spdlog::error("database error: {}", LoggableMessage(e));
       return core::Fail(core::ErrorCode::kInternal);
     } catch (...) {
       // Whatever was thrown, the transaction ends and the connection goes back to the pool.

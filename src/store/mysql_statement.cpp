@@ -35,8 +35,8 @@ void MysqlStatement::Prepare() {
 }
 
 void MysqlStatement::Fail() {
-  const std::string message = std::string(mysql_stmt_error(stmt_)) + " while executing \"" + query_ + "\"";
-  throw soci::mysql_soci_error(message, static_cast<int>(mysql_stmt_errno(stmt_)));
+  // Like SOCI's own errors, without the values (which the log must never see).
+  throw soci::mysql_soci_error(mysql_stmt_error(stmt_), static_cast<int>(mysql_stmt_errno(stmt_)));
 }
 
 std::vector<MysqlStatement::Row> MysqlStatement::Query(const std::vector<Param>& params) {

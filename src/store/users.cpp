@@ -239,6 +239,11 @@ void UserStore::SetEmailVerified(Connection& c, const std::string& id, long long
   c.Sql() << "UPDATE users SET email_verified = 1, updated_at = :now WHERE id = :id", soci::use(now), soci::use(id);
 }
 
+void UserStore::ClearPendingEmail(Connection& c, const std::string& id, long long now) {
+  c.Sql() << "UPDATE users SET pending_email = NULL, updated_at = :now WHERE id = :id AND pending_email IS NOT NULL",
+      soci::use(now), soci::use(id);
+}
+
 core::Result<void> UserStore::ChangeEmail(Connection& c, const std::string& id, const std::string& email, long long now) {
   const std::string lower = LowerAscii(email);
   try {

@@ -73,6 +73,8 @@ class UserStore {
   static bool SetDisabled(Connection& c, const std::string& id, bool disabled, long long now);
   [[nodiscard]] static long long CountAdmins(Connection& c);
   static void SetEmailVerified(Connection& c, const std::string& id, long long now);
+  // Cancels a pending change of address (its verification link stops working).
+  static void ClearPendingEmail(Connection& c, const std::string& id, long long now);
   // Makes `email` the verified address (clears the pending one); kConflict when another account
   // has it.
   [[nodiscard]] static core::Result<void> ChangeEmail(Connection& c, const std::string& id, const std::string& email,

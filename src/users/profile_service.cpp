@@ -58,8 +58,10 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
   }
   // The same address in another case is the same mailbox under our uniqueness rule: no change.
   const bool new_email = in.email && store::LowerAscii(*in.email) != store::LowerAscii(who.user.email);
-  const bool has_password = in.current_password && !in.current_password->empty();
-  if (new_email && !has_password) {
+  const bool has_password = in.current_password.has_value();
+  if (has_password && in.current_password->empty()) {
+    invalid.fields["current_password"] = "must not be empty";
+  } else if (new_email && !has_password) {
     invalid.fields["current_password"] = "is required to change the email address";
   }
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
@@ -122,6 +124,9 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
 
 core::Result<void> ProfileService::ChangePassword(const auth::AuthContext& who, const std::string& current_password,
                                                   const std::string& new_password, const core::RequestMeta& meta) {
+  // The current password first: a wrong one is always reported and counted, whatever else the
+  // request holds.
+  if (auto ok = accounts_.ConfirmPassword(who.user, current_password, "current_password", meta); !ok) return ok;
   if (auto ok = accounts_.Policy().Check(new_password, who.user.username, who.user.email); !ok) {
     core::Error e = ok.error();
     if (auto it = e.fields.find("password"); it != e.fields.end()) {
@@ -130,7 +135,6 @@ core::Result<void> ProfileService::ChangePassword(const auth::AuthContext& who, 
     }
     return core::Fail(std::move(e));
   }
-  if (auto ok = accounts_.ConfirmPassword(who.user, current_password, "current_password", meta); !ok) return ok;
   if (new_password == current_password) {
     return core::FailField("new_password", "must be different from the current password");
   }
@@ -141,6 +145,9 @@ core::Result<void> ProfileService::ChangePassword(const auth::AuthContext& who, 
     const auto now = clock_.Now();
     const long long now_ms = core::ToMillis(now);
     store::UserStore::UpdatePasswordHash(c, who.user.id, hash, now_ms);
+    // A pending address change ends with it: a password change is how an owner answers an
+    // "email changed" notice they did not expect.
+    store::UserStore::ClearPendingEmail(c, who.user.id, now_ms);
     // The session that changed the password stays; every other one ends now.
     const long long revoked = store::SessionStore::RevokeAll(c, who.user.id, now_ms, who.session_id);
     outbox_.Enqueue(c, who.user.id, "password_changed", locked->user.email,

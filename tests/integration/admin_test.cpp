@@ -337,6 +337,25 @@ TEST_F(AdminApiTest, DeletesAUserWithEverythingItOwns) {
   EXPECT_EQ(support::GetMe(http, other.access_token).status, 200);
 }
 
+TEST_F(AdminApiTest, DeletingAnAdminKeepsWhatTheyDidToOthersWithoutNamingThem) {
+  Http http(Server());
+  auto admin = NewAdmin(http);
+  auto gone = NewAdmin(http, "adm_gone");
+  auto other = support::RegisterAndLogin(http, NewCredentials("adm_other"));
+  ASSERT_EQ(PatchUser(http, gone.access_token, other.user_id, {{"display_name", "Renamed"}},
+                      {{"X-Request-Id", "adm-gone-did"}})
+                .status,
+            200);
+  ASSERT_EQ(DeleteUser(http, admin.access_token, gone.user_id).status, 204);
+  auto kept = Db().Query("SELECT actor_id, target_id, ip, user_agent FROM activity WHERE request_id = 'adm-gone-did'");
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0][0], std::nullopt);
+  EXPECT_EQ(kept[0][1], other.user_id);
+  EXPECT_EQ(kept[0][2].value_or(""), "");
+  EXPECT_EQ(kept[0][3].value_or(""), "");
+  EXPECT_EQ(Db().Scalar("SELECT COUNT(*) FROM activity WHERE actor_id = " + DirectDb::Quote(gone.user_id)), "0");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The last admin: a fresh database per test, so that the number of admins is known.
 
@@ -423,6 +442,34 @@ TEST_F(LastAdminTest, TwoAdminsDemotingEachOtherAtOnceLeaveOneAdmin) {
       }
     }
     EXPECT_EQ(ok, 1) << "round " << round;
+    EXPECT_EQ(EnabledAdmins(*db_), 1) << "round " << round;
+  }
+}
+
+TEST_F(LastAdminTest, TwoAdminsDeletingEachOtherAtOnceLeaveOneAdmin) {
+  Http http(*server_);
+  for (int round = 0; round < 4; ++round) {
+    auto a = NewAdmin(http, "last_del_a");
+    auto b = NewAdmin(http, "last_del_b");
+    // Only these two are admins: demote any survivor of an earlier round.
+    db_->Exec("UPDATE users SET role = 'user' WHERE id NOT IN (" + DirectDb::Quote(a.user_id) + ", " +
+              DirectDb::Quote(b.user_id) + ")");
+    ASSERT_EQ(EnabledAdmins(*db_), 2);
+    auto answers = support::AllAtOnce(2, [&](int i) {
+      const auto& actor = i == 0 ? a : b;
+      const auto& target = i == 0 ? b : a;
+      return DeleteUser(http, actor.access_token, target.user_id);
+    });
+    int deleted = 0;
+    for (const auto& res : answers) {
+      if (res.status == 204) {
+        ++deleted;
+      } else {
+        // The other was already the last admin (409), or the caller's account was gone (401).
+        EXPECT_TRUE(res.status == 409 || res.status == 401 || res.status == 403) << res;
+      }
+    }
+    EXPECT_EQ(deleted, 1) << "round " << round;
     EXPECT_EQ(EnabledAdmins(*db_), 1) << "round " << round;
   }
 }

@@ -345,6 +345,61 @@ TEST_F(ProfileTest, APendingAddressTakenMeanwhileLosesAtVerification) {
   EXPECT_EQ(support::Login(http, "email", rival.email, rival.password).status, 200);
 }
 
+// The owner's answer to an unexpected "email changed" notice: a password change or reset. Either
+// cancels the pending address, and its link no longer moves the account.
+TEST_F(ProfileTest, APasswordChangeOrResetCancelsAPendingAddress) {
+  Http http(Server());
+  for (const bool by_reset : {false, true}) {
+    auto who = NewCredentials(by_reset ? "prof_cancel_r" : "prof_cancel_c");
+    auto pair = support::RegisterAndLogin(http, who);
+    const std::string attacker = "attacker_" + who.username + "@example.org";
+    ASSERT_EQ(PatchMe(http, pair.access_token, {{"email", attacker}, {"current_password", who.password}}).status, 200);
+    const std::string link = support::AwaitToken(Sink(), attacker, support::kVerifyPrefix);
+    ASSERT_FALSE(link.empty());
+    const std::string fresh = "Fresh-pass-" + who.username;
+    if (by_reset) {
+      ASSERT_EQ(http.Post("/api/v1/auth/password/forgot", json{{"email", who.email}}.dump()).status, 202);
+      const std::string reset = support::AwaitToken(Sink(), who.email, support::kResetPrefix);
+      ASSERT_FALSE(reset.empty());
+      auto done = http.Post("/api/v1/auth/password/reset", json{{"token", reset}, {"password", fresh}}.dump());
+      ASSERT_EQ(done.status, 204) << done;
+    } else {
+      ASSERT_EQ(ChangePassword(http, pair.access_token, who.password, fresh).status, 204);
+    }
+    EXPECT_FALSE(HasPendingEmail(Db(), pair.user_id));
+    auto verify = http.Post("/api/v1/auth/email/verify", json{{"token", link}}.dump());
+    EXPECT_TRUE(IsProblem(verify, 400, "invalid_token")) << verify;
+    EXPECT_EQ(support::Login(http, "email", who.email, fresh).status, 200) << (by_reset ? "reset" : "change");
+    EXPECT_TRUE(IsUnauthorized(support::Login(http, "email", attacker, fresh), "invalid_credentials"));
+  }
+}
+
+TEST_F(ProfileTest, ANewerAddressReplacesThePendingOne) {
+  Http http(Server());
+  auto who = NewCredentials("prof_twice");
+  auto pair = support::RegisterAndLogin(http, who);
+  const std::string first = "first_" + who.username + "@example.org";
+  const std::string second = "second_" + who.username + "@example.org";
+  ASSERT_EQ(PatchMe(http, pair.access_token, {{"email", first}, {"current_password", who.password}}).status, 200);
+  const std::string first_link = support::AwaitToken(Sink(), first, support::kVerifyPrefix);
+  ASSERT_EQ(PatchMe(http, pair.access_token, {{"email", second}, {"current_password", who.password}}).status, 200);
+  const std::string second_link = support::AwaitToken(Sink(), second, support::kVerifyPrefix);
+  EXPECT_TRUE(IsProblem(http.Post("/api/v1/auth/email/verify", json{{"token", first_link}}.dump()), 400,
+                        "invalid_token"));
+  ASSERT_EQ(http.Post("/api/v1/auth/email/verify", json{{"token", second_link}}.dump()).status, 204);
+  EXPECT_EQ(Me(http, pair.access_token)["email"], second);
+}
+
+TEST_F(ProfileTest, AnEmptyCurrentPasswordIs422) {
+  Http http(Server());
+  auto who = NewCredentials("prof_emptypw");
+  auto pair = support::RegisterAndLogin(http, who);
+  auto res = PatchMe(http, pair.access_token, {{"display_name", "X"}, {"current_password", ""}});
+  ASSERT_TRUE(IsProblem(res, 422, "validation_failed")) << res;
+  EXPECT_EQ(res.Json()["errors"]["current_password"], "must not be empty");
+  EXPECT_EQ(Me(http, pair.access_token)["display_name"], who.username);
+}
+
 // ---------------------------------------------------------------------------------------------
 // POST /me/password
 
@@ -387,6 +442,10 @@ TEST_F(ProfileTest, WrongCurrentPasswordIs422AndCountsAsAFailedLogin) {
   ASSERT_TRUE(IsProblem(res, 422, "validation_failed")) << res;
   EXPECT_EQ(res.Json()["errors"]["current_password"], "is incorrect");
   EXPECT_EQ(EventData(Db(), "prof-pwwrong", "auth.login_failed")["fields"], nullptr);
+  // A wrong current password is reported (and counted) even when the new one is weak too.
+  auto both = ChangePassword(http, pair.access_token, "Not-the-password-9", "short");
+  ASSERT_TRUE(IsProblem(both, 422, "validation_failed")) << both;
+  EXPECT_EQ(both.Json()["errors"]["current_password"], "is incorrect");
   // Nothing changed: the old password signs in, the other session lives.
   EXPECT_EQ(support::Login(http, "username", who.username, who.password).status, 200);
   EXPECT_EQ(support::GetMe(http, other.access_token).status, 200);
