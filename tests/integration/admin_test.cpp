@@ -359,6 +359,22 @@ TEST_F(AdminApiTest, DeletingAnAdminKeepsWhatTheyDidToOthersWithoutNamingThem) {
 // ---------------------------------------------------------------------------------------------
 // The last admin: a fresh database per test, so that the number of admins is known.
 
+// Two admins removed each other at once: exactly one request won (`success`) and one enabled
+// admin is left. The loser found the other to be the last admin (409), had lost its own role by
+// then (403), or its account or session was gone (401).
+void ExpectOneWinner(const std::vector<Response>& answers, int success, DirectDb& db, int round) {
+  int won = 0;
+  for (const auto& res : answers) {
+    if (res.status == success) {
+      ++won;
+    } else {
+      EXPECT_TRUE(res.status == 409 || res.status == 403 || res.status == 401) << res;
+    }
+  }
+  EXPECT_EQ(won, 1) << "round " << round;
+  EXPECT_EQ(EnabledAdmins(db), 1) << "round " << round;
+}
+
 class LastAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -431,18 +447,7 @@ TEST_F(LastAdminTest, TwoAdminsDemotingEachOtherAtOnceLeaveOneAdmin) {
       const auto& target = i == 0 ? b : a;
       return PatchUser(http, actor.access_token, target.user_id, change);
     });
-    int ok = 0;
-    for (const auto& res : answers) {
-      if (res.status == 200) {
-        ++ok;
-      } else {
-        // The loser found the other to be the last admin (409), had lost its own role by then
-        // (403), or had been disabled and signed out (401).
-        EXPECT_TRUE(res.status == 409 || res.status == 403 || res.status == 401) << res;
-      }
-    }
-    EXPECT_EQ(ok, 1) << "round " << round;
-    EXPECT_EQ(EnabledAdmins(*db_), 1) << "round " << round;
+    ExpectOneWinner(answers, 200, *db_, round);
   }
 }
 
@@ -460,17 +465,7 @@ TEST_F(LastAdminTest, TwoAdminsDeletingEachOtherAtOnceLeaveOneAdmin) {
       const auto& target = i == 0 ? b : a;
       return DeleteUser(http, actor.access_token, target.user_id);
     });
-    int deleted = 0;
-    for (const auto& res : answers) {
-      if (res.status == 204) {
-        ++deleted;
-      } else {
-        // The other was already the last admin (409), or the caller's account was gone (401).
-        EXPECT_TRUE(res.status == 409 || res.status == 401 || res.status == 403) << res;
-      }
-    }
-    EXPECT_EQ(deleted, 1) << "round " << round;
-    EXPECT_EQ(EnabledAdmins(*db_), 1) << "round " << round;
+    ExpectOneWinner(answers, 204, *db_, round);
   }
 }
 
