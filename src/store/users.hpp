@@ -52,6 +52,9 @@ struct ProfileUpdate {
   std::optional<std::string> pending_email;
   std::string role;
   bool disabled = false;
+
+  // The columns as they are now: the start of a change.
+  static ProfileUpdate Of(const UserRow& u) { return {u.username, u.display_name, u.pending_email, u.role, u.disabled}; }
 };
 
 class UserStore {

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
 #include "store/database.hpp"
 #include "store/users.hpp"
@@ -22,6 +24,15 @@ struct LockedUser {
 // an admin takes the locks in this order, so two of them wait for each other instead of both
 // seeing "two admins" or deadlocking. nullopt when no such user.
 [[nodiscard]] std::optional<LockedUser> LockForChange(store::Connection& c, const std::string& user_id);
+
+// Sets `column` to `wanted` when a value was asked for and differs, and names the field in
+// `fields` (the activity event's list of what changed).
+template <class T>
+void SetIfChanged(const std::optional<T>& wanted, T& column, const char* name, nlohmann::json& fields) {
+  if (!wanted || *wanted == column) return;
+  column = *wanted;
+  fields.push_back(name);
+}
 
 // 409 when `locked` is an enabled admin, the only one, and would stop being an enabled admin.
 [[nodiscard]] core::Result<void> KeepAnAdmin(const LockedUser& locked, bool stays_enabled_admin);

@@ -54,20 +54,11 @@ core::Result<store::UserRow> AdminService::Update(const std::optional<std::strin
     if (auto ok = StillAdmin(c, actor_id); !ok) return core::Fail(ok.error());
     if (!locked) return core::Fail(NoSuchUser());
     const store::UserRow& user = locked->user;
-    store::ProfileUpdate next{user.username, user.display_name, user.pending_email, user.role, user.disabled};
+    auto next = store::ProfileUpdate::Of(user);
     nlohmann::json fields = nlohmann::json::array();
-    if (in.role && *in.role != user.role) {
-      next.role = *in.role;
-      fields.push_back("role");
-    }
-    if (in.disabled && *in.disabled != user.disabled) {
-      next.disabled = *in.disabled;
-      fields.push_back("disabled");
-    }
-    if (in.display_name && *in.display_name != user.display_name) {
-      next.display_name = *in.display_name;
-      fields.push_back("display_name");
-    }
+    SetIfChanged(in.role, next.role, "role", fields);
+    SetIfChanged(in.disabled, next.disabled, "disabled", fields);
+    SetIfChanged(in.display_name, next.display_name, "display_name", fields);
     if (fields.empty()) return user;
     if (auto ok = KeepAnAdmin(*locked, next.role == "admin" && !next.disabled); !ok) return core::Fail(ok.error());
     const long long now = core::ToMillis(clock_.Now());

@@ -76,16 +76,10 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
     auto locked = LockCaller(c, who);
     if (!locked) return core::Fail(locked.error());
     const store::UserRow& user = locked->user;
-    store::ProfileUpdate next{user.username, user.display_name, user.pending_email, user.role, user.disabled};
+    auto next = store::ProfileUpdate::Of(user);
     nlohmann::json fields = nlohmann::json::array();
-    if (in.username && *in.username != user.username) {
-      next.username = *in.username;
-      fields.push_back("username");
-    }
-    if (in.display_name && *in.display_name != user.display_name) {
-      next.display_name = *in.display_name;
-      fields.push_back("display_name");
-    }
+    SetIfChanged(in.username, next.username, "username", fields);
+    SetIfChanged(in.display_name, next.display_name, "display_name", fields);
     if (new_email) {
       if (store::UserStore::EmailTaken(c, *in.email)) {
         core::Error taken{core::ErrorCode::kConflict, "That email address is already registered.", {}, std::nullopt};
