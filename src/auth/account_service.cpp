@@ -96,10 +96,15 @@ std::string AccountService::AccountSubject(store::Connection& c, const std::stri
 core::Result<void> AccountService::CheckLoginRate(const std::optional<std::string>& login,
                                                   const core::RequestMeta& meta) {
   return db_.Run([&](store::Connection& c) -> core::Result<void> {
-    if (auto by_address = limiter_.Check(c, "login_address", meta.ip); !by_address) return by_address;
-    if (login) return limiter_.Check(c, "login_account", AccountSubject(c, *login));
-    return {};
+    return CheckLoginLimits(c, meta, login ? std::optional<std::string>(AccountSubject(c, *login)) : std::nullopt);
   });
+}
+
+core::Result<void> AccountService::CheckLoginLimits(store::Connection& c, const core::RequestMeta& meta,
+                                                    const std::optional<std::string>& account_subject) const {
+  if (auto by_address = limiter_.Check(c, "login_address", meta.ip); !by_address) return by_address;
+  if (account_subject) return limiter_.Check(c, "login_account", *account_subject);
+  return {};
 }
 
 void AccountService::RecordLoginFailure(const std::optional<store::UserRow>& user, const core::RequestMeta& meta) {
@@ -293,8 +298,7 @@ core::Result<void> AccountService::RevokeSession(const AuthContext& who, const s
 
 core::Result<void> AccountService::CheckConfirmRate(const store::UserRow& user, const core::RequestMeta& meta) {
   return db_.Run([&](store::Connection& c) -> core::Result<void> {
-    if (auto by_address = limiter_.Check(c, "login_address", meta.ip); !by_address) return by_address;
-    return limiter_.Check(c, "login_account", "user:" + user.id);
+    return CheckLoginLimits(c, meta, "user:" + user.id);
   });
 }
 

@@ -87,8 +87,8 @@ class AccountService {
   // 429 when the user's account or address is over its failed-login limit (a confirmation counts
   // as a login attempt).
   [[nodiscard]] core::Result<void> CheckConfirmRate(const store::UserRow& user, const core::RequestMeta& meta);
-  // Verifies a password for an account-changing confirmation; 429 over the account's limit; a wrong one counts as a failed
-  // login of the account and gives 422 errors.<field> "is incorrect".
+  // Verifies a password for an account-changing confirmation; 429 over the account's limit; a
+  // wrong one counts as a failed login of the account and gives 422 errors.<field> "is incorrect".
   [[nodiscard]] core::Result<void> ConfirmPassword(const store::UserRow& user, const std::string& password,
                                                    const std::string& field, const core::RequestMeta& meta);
 
@@ -100,6 +100,9 @@ class AccountService {
                                        const core::RequestMeta& meta);
   void RecordLoginFailure(const std::optional<store::UserRow>& user, const core::RequestMeta& meta);
   static std::string AccountSubject(store::Connection& c, const std::string& login);
+  // 429 when the address, or the account subject when given, is at its failed-login limit.
+  [[nodiscard]] core::Result<void> CheckLoginLimits(store::Connection& c, const core::RequestMeta& meta,
+                                                    const std::optional<std::string>& account_subject) const;
 
   store::Database& db_;
   const config::Config& config_;

@@ -19,17 +19,14 @@ void ActivityStore::Insert(Connection& c, const ActivityRow& r) {
       soci::use(r.request_id), soci::use(r.data);
 }
 
-long long ActivityStore::DeleteAbout(Connection& c, const std::string& user_id) {
+void ActivityStore::DeleteAbout(Connection& c, const std::string& user_id) {
   // What an admin did to other accounts stays in their audit trail, no longer naming who did it.
   c.Sql() << "UPDATE activity SET actor_id = NULL, ip = '', user_agent = '' WHERE actor_id = :u AND "
              "target_type = 'user' AND target_id <> :t",
       soci::use(user_id), soci::use(user_id);
   // Two statements rather than an OR, so that each uses its index (actor, target).
-  soci::statement by_actor = (c.Sql().prepare << "DELETE FROM activity WHERE actor_id = :u", soci::use(user_id));
-  by_actor.execute(true);
-  soci::statement by_target = (c.Sql().prepare << "DELETE FROM activity WHERE target_id = :u", soci::use(user_id));
-  by_target.execute(true);
-  return by_actor.get_affected_rows() + by_target.get_affected_rows();
+  c.Sql() << "DELETE FROM activity WHERE actor_id = :u", soci::use(user_id);
+  c.Sql() << "DELETE FROM activity WHERE target_id = :u", soci::use(user_id);
 }
 
 }  // namespace ikigai::store

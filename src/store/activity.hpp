@@ -26,8 +26,7 @@ class ActivityStore {
   static void Insert(Connection& c, const ActivityRow& row);
   // Account deletion: deletes every event the user did or that was done to the user, except what
   // the user did as an admin to other accounts, which stays without actor, address or agent.
-  // Returns how many were deleted.
-  static long long DeleteAbout(Connection& c, const std::string& user_id);
+  static void DeleteAbout(Connection& c, const std::string& user_id);
 };
 
 }  // namespace ikigai::store
