@@ -4,15 +4,14 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <latch>
 #include <regex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/concurrency.hpp"
 #include "support/accounts.hpp"
 #include "support/backend.hpp"
 #include "support/direct_db.hpp"
@@ -337,19 +336,13 @@ TEST_F(RegisterTest, TwentyConcurrentRegistrationsOfOneUsernameGiveOne201) {
   constexpr int kRequests = 20;
   Http http(Server());
   const std::string username = NewCredentials("race").username;
-  std::vector<Response> responses(kRequests);
-  std::latch start(kRequests);
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 0; i < kRequests; ++i) {
-      threads.emplace_back([&, i] {
-        Credentials who = NewCredentials("race_mail");
-        who.username = username;
-        start.arrive_and_wait();
-        responses[static_cast<std::size_t>(i)] = support::RegisterUser(http, who);
-      });
-    }
+  std::vector<Credentials> whos;
+  for (int i = 0; i < kRequests; ++i) {
+    whos.push_back(NewCredentials("race_mail"));
+    whos.back().username = username;
   }
+  auto responses = support::AllAtOnce(
+      kRequests, [&](int i) { return support::RegisterUser(http, whos[static_cast<std::size_t>(i)]); });
   int created = 0;
   int conflicts = 0;
   for (const auto& res : responses) {

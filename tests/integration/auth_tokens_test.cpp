@@ -2,15 +2,14 @@
 // rotation), refresh rotation with its grace window and reuse detection, logout, logout-all and
 // the session list, on one instance and across two instances sharing a database.
 #include <chrono>
-#include <latch>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/concurrency.hpp"
 #include "support/accounts.hpp"
 #include "support/backend.hpp"
 #include "support/direct_db.hpp"
@@ -392,17 +391,7 @@ TEST_F(RefreshTest, ConcurrentRefreshesOfOneTokenAllGetAPairOfTheSameSession) {
   constexpr int kTabs = 6;
   Http http(Server());
   auto login = support::RegisterAndLogin(http, NewCredentials("refresh_tabs"));
-  std::vector<Response> responses(kTabs);
-  std::latch start(kTabs);
-  {
-    std::vector<std::jthread> tabs;
-    for (int i = 0; i < kTabs; ++i) {
-      tabs.emplace_back([&, i] {
-        start.arrive_and_wait();
-        responses[static_cast<std::size_t>(i)] = support::Refresh(http, login.refresh_token);
-      });
-    }
-  }
+  auto responses = support::AllAtOnce(kTabs, [&](int) { return support::Refresh(http, login.refresh_token); });
   std::set<std::string> refresh_tokens;
   for (const auto& res : responses) {
     ASSERT_EQ(res.status, 200) << res;

@@ -9,7 +9,6 @@
 #include <ctime>
 #include <filesystem>
 #include <functional>
-#include <latch>
 #include <map>
 #include <memory>
 #include <optional>

@@ -2,17 +2,16 @@
 // first save, also under concurrency), the limits of circles and statement, identical content
 // keeping its version, one map per user, and the ikigai.updated event. Real binary, current back end.
 #include <algorithm>
-#include <latch>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/concurrency.hpp"
 #include "support/accounts.hpp"
 #include "support/direct_db.hpp"
 #include "support/http_client.hpp"
@@ -362,20 +361,14 @@ TEST_F(IkigaiMapTest, ChangesAreRecordedAsIkigaiUpdated) {
 // 20 PUTs at once; returns their responses.
 std::vector<Response> ConcurrentPuts(const Http& http, const ApiUser& user, std::optional<std::string> if_match) {
   constexpr int kClients = 20;
-  std::vector<Response> results(kClients);
-  std::latch ready(kClients);
-  std::vector<std::thread> threads;
+  support::Headers headers = user.auth;
+  if (if_match) headers.emplace_back("If-Match", *if_match);
+  std::vector<std::string> bodies;
   for (int i = 0; i < kClients; ++i) {
-    threads.emplace_back([&, i] {
-      support::Headers headers = user.auth;
-      if (if_match) headers.emplace_back("If-Match", *if_match);
-      const json body = {{"love", {support::Numbered("writer ", i)}}, {"statement", support::Numbered("by ", i)}};
-      ready.arrive_and_wait();
-      results[static_cast<std::size_t>(i)] = http.Put(kMap, body.dump(), std::move(headers));
-    });
+    bodies.push_back(json{{"love", {support::Numbered("writer ", i)}}, {"statement", support::Numbered("by ", i)}}.dump());
   }
-  for (auto& t : threads) t.join();
-  return results;
+  return support::AllAtOnce(kClients,
+                            [&](int i) { return http.Put(kMap, bodies[static_cast<std::size_t>(i)], headers); });
 }
 
 void ExpectExactlyOneWinner(const std::vector<Response>& results, int version) {

@@ -5,14 +5,13 @@
 // 127.0.0.1.
 #include <cctype>
 #include <chrono>
-#include <latch>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/concurrency.hpp"
 #include "support/accounts.hpp"
 #include "support/backend.hpp"
 #include "support/http_client.hpp"
@@ -248,18 +247,9 @@ TEST_F(RateLimitTest, ConcurrentFailedLoginsNeverExceedTheLimit) {
   auto server = Start(kSmallLimits, {{"IKIGAI_HASH_THREADS", "8"}});
   Http http(server);
   auto who = Registered(http, "rl_race");
-  std::vector<support::Response> responses(kAttempts);
-  std::latch start(kAttempts);
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 0; i < kAttempts; ++i) {
-      threads.emplace_back([&, i] {
-        start.arrive_and_wait();
-        responses[static_cast<std::size_t>(i)] =
-            support::Login(http, "username", who.username, "Wrong-" + std::to_string(i));
-      });
-    }
-  }
+  auto responses = support::AllAtOnce(kAttempts, [&](int i) {
+    return support::Login(http, "username", who.username, "Wrong-" + std::to_string(i));
+  });
   int checked = 0;
   int limited = 0;
   for (const auto& res : responses) {
@@ -280,18 +270,10 @@ TEST_F(RateLimitTest, ConcurrentRegistrationsNeverExceedTheLimit) {
   constexpr int kAttempts = 16;
   auto server = Start(kSmallLimits, {{"IKIGAI_HASH_THREADS", "8"}});
   Http http(server);
-  std::vector<support::Response> responses(kAttempts);
-  std::latch start(kAttempts);
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 0; i < kAttempts; ++i) {
-      threads.emplace_back([&, i] {
-        auto who = NewCredentials("rl_reg_race");
-        start.arrive_and_wait();
-        responses[static_cast<std::size_t>(i)] = support::RegisterUser(http, who);
-      });
-    }
-  }
+  std::vector<Credentials> whos;
+  for (int i = 0; i < kAttempts; ++i) whos.push_back(NewCredentials("rl_reg_race"));
+  auto responses = support::AllAtOnce(
+      kAttempts, [&](int i) { return support::RegisterUser(http, whos[static_cast<std::size_t>(i)]); });
   int admitted = 0;
   for (const auto& res : responses) {
     if (res.status == 201) {

@@ -2,17 +2,16 @@
 // versions with If-Match (also under concurrency), isolation between users, list filters and query
 // checks, the activity events of tasks, and 401 without a token. Real binary, current back end.
 #include <algorithm>
-#include <latch>
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/concurrency.hpp"
 #include "support/accounts.hpp"
 #include "support/direct_db.hpp"
 #include "support/http_client.hpp"
@@ -516,16 +515,8 @@ TEST_F(TaskTest, TwentyConcurrentPatchesWithTheSameIfMatchLetExactlyOneThrough) 
   auto task = Create({{"title", "Race"}});
   const std::string id = task["id"];
   constexpr int kClients = 20;
-  std::vector<Response> results(kClients);
-  std::latch ready(kClients);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kClients; ++i) {
-    threads.emplace_back([&, i] {
-      ready.arrive_and_wait();
-      results[static_cast<std::size_t>(i)] = Patch(id, {{"title", support::Numbered("Winner ", i)}}, "\"1\"");
-    });
-  }
-  for (auto& t : threads) t.join();
+  auto results =
+      support::AllAtOnce(kClients, [&](int i) { return Patch(id, {{"title", support::Numbered("Winner ", i)}}, "\"1\""); });
   int ok = 0, precondition = 0;
   std::string winner;
   for (const auto& r : results) {
@@ -552,16 +543,7 @@ TEST_F(TaskTest, ConcurrentPatchesWithoutIfMatchLoseNoVersion) {
   auto task = Create({{"title", "Busy"}});
   const std::string id = task["id"];
   constexpr int kClients = 20;
-  std::vector<Response> results(kClients);
-  std::latch ready(kClients);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kClients; ++i) {
-    threads.emplace_back([&, i] {
-      ready.arrive_and_wait();
-      results[static_cast<std::size_t>(i)] = Patch(id, {{"title", support::Numbered("Writer ", i)}});
-    });
-  }
-  for (auto& t : threads) t.join();
+  auto results = support::AllAtOnce(kClients, [&](int i) { return Patch(id, {{"title", support::Numbered("Writer ", i)}}); });
   std::set<int> versions;
   for (const auto& r : results) {
     ASSERT_EQ(r.status, 200) << r;

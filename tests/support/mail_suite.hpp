@@ -4,19 +4,18 @@
 #pragma once
 
 #include <functional>
-#include <latch>
 #include <map>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/accounts.hpp"
+#include "support/concurrency.hpp"
 #include "support/email_message.hpp"
 #include "support/http_client.hpp"
 #include "support/smtp_sink.hpp"
@@ -85,22 +84,6 @@ inline std::string AwaitToken(const SmtpSink& sink, const std::string& to, const
                        std::size_t nth = 1) {
   auto tokens = AwaitTokens(sink, to, prefix, nth);
   return tokens.size() >= nth ? tokens[nth - 1] : std::string{};
-}
-
-// Runs request(i) for i in [0, n) on n threads released at once; returns the answers by i.
-inline std::vector<Response> AllAtOnce(int n, const std::function<Response(int)>& request) {
-  std::vector<Response> responses(static_cast<std::size_t>(n));
-  std::latch start(n);
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 0; i < n; ++i) {
-      threads.emplace_back([&, i] {
-        start.arrive_and_wait();
-        responses[static_cast<std::size_t>(i)] = request(i);
-      });
-    }
-  }
-  return responses;
 }
 
 // A sink and a server that sends to it, shared by the tests of one suite (each suite its own).
