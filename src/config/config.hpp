@@ -59,7 +59,10 @@ struct Config {
   std::chrono::days activity_retention{365};
   bool rate_limits_enabled = true;
   std::map<std::string, RateLimit> rate_limits;  // login_account, login_address, ...
-  unsigned io_threads = 2;       // RESTinio I/O threads: parse and route only
+  unsigned io_threads = 2;       // HTTP I/O threads: parse and route only
+  // Open connections per instance; at the limit the server stops accepting until one closes.
+  // 10,000 minus the 1,000 kept for notification streams.
+  std::size_t max_connections = 9000;
   unsigned workers = 4;          // database worker pool
   unsigned hash_threads = 2;     // password-hashing pool
   std::size_t queue_limit = 1024;  // per pool; beyond it requests get 503

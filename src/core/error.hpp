@@ -30,6 +30,11 @@ enum class ErrorCode {
   kRateLimited,           // too many attempts
   kInternal,              // a bug or an unexpected failure; never leaks details
   kUnavailable,           // database unreachable, queue full, shutting down
+  // HTTP/1.1 framing errors, answered by the transport before the connection closes.
+  kUriTooLong,            // request target over 8 KiB
+  kHeadersTooLarge,       // too many header fields, or one too long
+  kNotImplemented,        // a transfer coding other than chunked
+  kVersionNotSupported,   // an HTTP version other than 1.0 and 1.1
 };
 
 struct Error {

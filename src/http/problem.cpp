@@ -33,6 +33,10 @@ Text TextFor(ErrorCode code) {
     case ErrorCode::kRateLimited: return {"Too many requests", "Too many attempts. Try again later."};
     case ErrorCode::kInternal: return {"Internal error", "Something went wrong on our side."};
     case ErrorCode::kUnavailable: return {"Service unavailable", "The service is temporarily unavailable."};
+    case ErrorCode::kUriTooLong: return {"URI too long", "The request target is longer than 8192 bytes."};
+    case ErrorCode::kHeadersTooLarge: return {"Headers too large", "The request has too many header fields, or one that is too long."};
+    case ErrorCode::kNotImplemented: return {"Not implemented", "Only the chunked transfer coding is supported."};
+    case ErrorCode::kVersionNotSupported: return {"HTTP version not supported", "Only HTTP/1.0 and HTTP/1.1 are supported."};
   }
   return {"Internal error", "Something went wrong on our side."};
 }
@@ -59,6 +63,10 @@ int StatusFor(ErrorCode code) {
     case ErrorCode::kRateLimited: return 429;
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kUriTooLong: return 414;
+    case ErrorCode::kHeadersTooLarge: return 431;
+    case ErrorCode::kNotImplemented: return 501;
+    case ErrorCode::kVersionNotSupported: return 505;
   }
   return 500;
 }
@@ -83,6 +91,10 @@ const char* CodeName(ErrorCode code) {
     case ErrorCode::kRateLimited: return "rate_limited";
     case ErrorCode::kInternal: return "internal";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kUriTooLong: return "uri_too_long";
+    case ErrorCode::kHeadersTooLarge: return "headers_too_large";
+    case ErrorCode::kNotImplemented: return "not_implemented";
+    case ErrorCode::kVersionNotSupported: return "http_version_not_supported";
   }
   return "internal";
 }

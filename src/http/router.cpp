@@ -74,6 +74,8 @@ Route& Router::Add(Route route) {
 }
 
 Match Router::Find(std::string_view method, std::string_view path) const {
+  // HEAD is answered like GET wherever GET is allowed (RFC 9110 9.3.2).
+  const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
   Match m;
   if (path.empty() || path.front() != '/') return m;
   const auto segs = Split(path);
@@ -85,7 +87,7 @@ Match Router::Find(std::string_view method, std::string_view path) const {
     if (best_path != nullptr && r->path != best_path->path) continue;
     best_path = r.get();
     allowed.push_back(r->method);
-    if (r->method == method && m.route == nullptr) {
+    if (r->method == wanted && m.route == nullptr) {
       m.kind = Match::Kind::kFound;
       m.route = r.get();
       MatchPath(*r, segs, &m.params);
@@ -93,6 +95,7 @@ Match Router::Find(std::string_view method, std::string_view path) const {
   }
   if (best_path == nullptr) return m;
   allowed.push_back("OPTIONS");
+  if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end()) allowed.push_back("HEAD");
   std::sort(allowed.begin(), allowed.end());
   allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
   for (const auto& a : allowed) m.allow += (m.allow.empty() ? "" : ", ") + a;

@@ -1,26 +1,61 @@
-// RESTinio wiring: the per-request pipeline of API.md's check order, common response headers,
-// metrics, the access log, and graceful shutdown on SIGTERM/SIGINT.
+// The HTTP/1.1 transport on Boost.Beast: framing (limits checked on the header, 100-continue,
+// pipelining, HEAD, error answers before a close), the per-request pipeline of API.md's check
+// order, common response headers, metrics, the access log, the connection cap and graceful
+// shutdown on SIGTERM/SIGINT. Decision 0007 says why Beast replaced RESTinio here.
 #include "http/server.hpp"
 
-#include <restinio/all.hpp>
+#include <sys/resource.h>
+
+// Beast speaks std::string_view, like the rest of the code.
+#define BOOST_BEAST_USE_STD_STRING_VIEW
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
+#include <algorithm>
+#include <future>
 #include <thread>
+#include <unordered_map>
 
 #include "core/ids.hpp"
 #include "core/time_format.hpp"
 #include "http/edge.hpp"
 #include "http/problem.hpp"
+#include "http/query.hpp"
 
 namespace ikigai::http {
 namespace {
 
-using Traits = restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
-using HttpServer = restinio::http_server_t<Traits>;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+// Framing limits (API.md: 414, 431). The whole header section may be larger than one field so
+// that a request with many ordinary fields still parses and gets the precise answer.
+constexpr std::size_t kMaxTargetBytes = 8192;
+constexpr std::size_t kMaxFieldCount = 100;
+constexpr std::size_t kMaxFieldNameBytes = 256;
+constexpr std::size_t kMaxFieldValueBytes = 16 * 1024;
+constexpr std::uint32_t kHeaderSectionLimit = 64 * 1024;
+// Bytes read per receive; the read buffer never holds more than a header section and this.
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kLingerChunk = 8 * 1024;
+
+constexpr auto kIdleTimeout = 60s;   // waiting for (the rest of) a request header
+constexpr auto kBodyTimeout = 60s;   // receiving a body
+constexpr auto kWriteTimeout = 30s;  // sending a response
+// After an answer that closes the connection, what the client still sends is read and dropped
+// for at most this long, so the answer is not lost to a TCP reset (RFC 9112 section 9.6).
+constexpr auto kLingerTimeout = 5s;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
+    case 100: return "Continue";
     case 200: return "OK";
     case 201: return "Created";
     case 202: return "Accepted";
@@ -34,11 +69,15 @@ const char* ReasonPhrase(int status) {
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Status";
   }
 }
@@ -69,24 +108,445 @@ std::string JsonEscapeForLog(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// The error a parser failure is answered with; nullopt when the client just went away (or was
+// too slow), which is not answered at all. `start` is what the buffer holds of the request.
+std::optional<core::Error> FramingError(const beast::error_code& ec, std::string_view start) {
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+      ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+      ec == net::error::broken_pipe) {
+    return std::nullopt;
+  }
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    const auto eol = start.find('\n');
+    if ((eol == std::string_view::npos ? start.size() : eol) > kMaxTargetBytes) {
+      return core::Error{core::ErrorCode::kUriTooLong};
+    }
+    return core::Error{core::ErrorCode::kHeadersTooLarge};
+  }
+  if (ec == bhttp::error::body_limit) return core::Error{core::ErrorCode::kPayloadTooLarge};
+  if (ec == bhttp::error::bad_version) {
+    // Beast refuses any version but 1.0 and 1.1; a well-formed other version is 505.
+    const std::string_view line = start.substr(0, start.find('\r'));
+    const auto space = line.rfind(' ');
+    const std::string_view version = space == std::string_view::npos ? line : line.substr(space + 1);
+    if (version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
+        version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]))) {
+      return core::Error{core::ErrorCode::kVersionNotSupported};
+    }
+    return core::Error{core::ErrorCode::kBadRequest, "The request line is malformed."};
+  }
+  if (ec == bhttp::error::bad_content_length || ec == bhttp::error::bad_transfer_encoding) {
+    return core::Error{core::ErrorCode::kBadRequest,
+                       "Content-Length and Transfer-Encoding are malformed, repeated or both present."};
+  }
+  if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension) {
+    return core::Error{core::ErrorCode::kBadRequest, "The chunked body is malformed."};
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return core::Error{core::ErrorCode::kBadRequest, "The request is not valid HTTP/1.1."};
+  }
+  return std::nullopt;  // a socket error: nobody to answer
+}
+
+// The transfer codings of a Transfer-Encoding value, lowercased.
+std::vector<std::string> Codings(std::string_view value) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    const auto comma = value.find(',', start);
+    auto item = value.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const auto semi = item.find(';');
+    item = item.substr(0, semi);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) out.push_back(Lower(item));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+class Connection;
+
 }  // namespace
 
 struct Server::Impl {
   explicit Impl(Server& s) : self(s) {}
 
   Server& self;
-  asio::io_context io;
-  std::unique_ptr<HttpServer> http;
-  std::vector<std::thread> threads;
-  std::uint16_t port = 0;
   std::shared_ptr<spdlog::logger> access_log;
+  std::uint16_t port = 0;
 
-  restinio::request_handling_status_t Handle(const restinio::request_handle_t& req);
-  void Dispatch(const restinio::request_handle_t& req, Request request, Route& route);
+  // Open connections, for the cap and for closing idle ones on shutdown.
+  std::mutex connections_mutex;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<bool> tearing_down{false};
+
+  // Declared after everything a connection's destructor touches: destroying the io_context
+  // destroys the handlers that still own connections.
+  net::io_context io;
+  net::strand<net::io_context::executor_type> accept_strand{net::make_strand(io)};
+  tcp::acceptor acceptor{accept_strand};
+  net::steady_timer accept_retry{accept_strand};
+  net::steady_timer sweep_timer{accept_strand};
+  bool accept_paused = false;  // on accept_strand
+  std::vector<std::thread> threads;
+
+  [[nodiscard]] const config::Config& Config() const { return self.config_; }
+  [[nodiscard]] const Router& Routes() const { return self.router_; }
+  [[nodiscard]] bool Draining() const { return self.draining_.load(std::memory_order_relaxed); }
+  void Enter() { self.in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void Leave() { self.in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+  [[nodiscard]] RouteMetrics& UnmatchedMetrics() { return self.unmatched_; }
+  [[nodiscard]] std::string NewRequestId() { return core::NewId(self.clock_, self.random_); }
+  // 404, 405 or the OPTIONS answer: a request that no route handles.
+  [[nodiscard]] Reply UnmatchedReply(const Request& request, const Match& match) const;
+
+  void Accept();
+  void OnAccept(const beast::error_code& ec, tcp::socket socket);
+  void OnConnectionClosed(Connection* connection);
+  void CloseIdleConnections();
+  // Once a second: closes connections whose read or write is past its deadline.
+  void Sweep();
+
+  // The route-level pipeline once a request (with its body) is complete.
+  void Process(const std::shared_ptr<Connection>& connection, Request& request, const Match& match);
   Reply Invoke(Request& request, Route& route);
-  void Respond(const restinio::request_handle_t& req, const Request& request, RouteMetrics& metrics,
-               Reply reply);
+  // Response headers common to every answer.
+  void Decorate(bhttp::response<bhttp::string_body>& res, const Request& request, Reply& reply) const;
+  void LogAccess(const Request& request, int status, RouteMetrics& metrics) const;
 };
+
+namespace {
+
+// One client connection. Requests are handled one at a time, in order: the next one (already in
+// the buffer when the client pipelines) is parsed only after the previous answer is written.
+// Everything except Deliver runs on the connection's strand.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server::Impl& server, tcp::socket&& socket)
+      : server_(server), socket_(std::move(socket)), buffer_(kHeaderSectionLimit + kReadChunk) {}
+  ~Connection() { server_.OnConnectionClosed(this); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void Start() {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Shutdown: a connection waiting for a request is closed now; a busy one closes after its answer.
+  void Drain() {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->state_ == State::kReadingHeader) self->Close();
+    });
+  }
+
+  // The sweeper's check (any thread): a connection whose current read or write has run past its
+  // deadline is closed on its strand, which ends that operation.
+  void CloseIfExpired(std::int64_t now_ms) {
+    const auto deadline = deadline_ms_.load(std::memory_order_relaxed);
+    if (deadline == 0 || now_ms < deadline) return;
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      const auto d = self->deadline_ms_.load(std::memory_order_relaxed);
+      if (d != 0 && NowMs() >= d) self->Close();
+    });
+  }
+
+  // The answer to the current request, from any thread (at once when already on the strand).
+  void Deliver(Reply reply, RouteMetrics& metrics) {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this(), reply = std::move(reply), &metrics]() mutable {
+      self->Write(std::move(reply), metrics, false);
+    });
+  }
+
+  static std::int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  Request& CurrentRequest() { return request_; }
+
+ private:
+  enum class State { kReadingHeader, kReadingBody, kProcessing, kWriting, kLingering, kClosed };
+
+  void ReadHeader() {
+    state_ = State::kReadingHeader;
+    if (server_.Draining()) return Close();
+    // An idle keep-alive connection holds no buffer memory.
+    if (buffer_.size() == 0 && buffer_.capacity() > kReadChunk) buffer_.shrink_to_fit();
+    header_parser_.emplace();
+    header_parser_->header_limit(kHeaderSectionLimit);
+    body_parser_.reset();
+    Arm(kIdleTimeout);
+    bhttp::async_read_header(socket_, buffer_, *header_parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(const beast::error_code& ec) {
+    request_ = Request{};
+    head_ = false;
+    request_.started = std::chrono::steady_clock::now();
+    if (ec) {
+      auto error = FramingError(ec, Buffered());
+      if (!error) return Close();
+      return Fail(std::move(*error));
+    }
+    const auto& h = header_parser_->get();
+    head_ = h.method() == bhttp::verb::head;
+    keep_alive_ = h.keep_alive();
+    version_ = h.version();
+    request_.method = std::string(h.method_string());
+    if (h.version() != 10 && h.version() != 11) return Fail({core::ErrorCode::kVersionNotSupported});
+
+    std::size_t fields = 0;
+    std::size_t content_lengths = 0;
+    std::optional<std::string> transfer_encoding;
+    for (const auto& f : h) {
+      if (++fields > kMaxFieldCount || f.name_string().size() > kMaxFieldNameBytes ||
+          f.value().size() > kMaxFieldValueBytes) {
+        return Fail({core::ErrorCode::kHeadersTooLarge});
+      }
+      std::string name = Lower(f.name_string());
+      if (name == "content-length") ++content_lengths;
+      if (name == "transfer-encoding") {
+        transfer_encoding = transfer_encoding ? *transfer_encoding + "," + std::string(f.value()) : std::string(f.value());
+      }
+      request_.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    const std::string_view target = h.target();
+    if (target.size() > kMaxTargetBytes) return Fail({core::ErrorCode::kUriTooLong});
+    // RFC 9112 6.3: a repeated Content-Length is refused rather than guessed at.
+    if (content_lengths > 1) return Fail({core::ErrorCode::kBadRequest, "Content-Length is repeated."});
+    if (transfer_encoding) {
+      const auto codings = Codings(*transfer_encoding);
+      if (codings.empty()) return Fail({core::ErrorCode::kBadRequest, "Transfer-Encoding is empty."});
+      for (const auto& c : codings) {
+        if (c != "chunked") return Fail({core::ErrorCode::kNotImplemented});
+      }
+      if (codings.size() != 1 || !header_parser_->chunked()) {
+        return Fail({core::ErrorCode::kBadRequest, "Transfer-Encoding must be chunked, once."});
+      }
+    }
+
+    FillRequest(target);
+    match_ = server_.Routes().Find(request_.method, request_.path);
+    if (match_.kind == Match::Kind::kFound) request_.route = match_.route->path;
+
+    const auto declared = header_parser_->content_length();
+    const std::size_t limit = server_.Config().max_body_bytes;
+    if (declared && *declared > limit) {
+      // Answered from the header alone; the body is never read into memory.
+      if (match_.kind != Match::Kind::kFound) {
+        return Answer(server_.UnmatchedReply(request_, match_), server_.UnmatchedMetrics(), true);
+      }
+      return Fail({core::ErrorCode::kPayloadTooLarge});
+    }
+    if (header_parser_->is_done()) return Complete();
+
+    const auto expect = request_.Header("expect");
+    if (expect && Lower(*expect) == "100-continue" && version_ == 11) {
+      state_ = State::kWriting;
+      continue_ = std::make_unique<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      Arm(kWriteTimeout);
+      return bhttp::async_write(socket_, *continue_, [self = shared_from_this()](beast::error_code wec, std::size_t) {
+        self->continue_.reset();
+        if (wec) return self->Close();
+        self->ReadBody();
+      });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    state_ = State::kReadingBody;
+    body_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    body_parser_->body_limit(server_.Config().max_body_bytes);
+    Arm(kBodyTimeout);
+    bhttp::async_read(socket_, buffer_, *body_parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnBody(ec); });
+  }
+
+  void OnBody(const beast::error_code& ec) {
+    if (ec) {
+      auto error = FramingError(ec, {});
+      if (!error) return Close();
+      if (error->code == core::ErrorCode::kPayloadTooLarge && match_.kind != Match::Kind::kFound) {
+        return Answer(server_.UnmatchedReply(request_, match_), server_.UnmatchedMetrics(), true);
+      }
+      return Fail(std::move(*error));
+    }
+    request_.body = std::move(body_parser_->get().body());
+    body_parser_.reset();
+    Complete();
+  }
+
+  // The whole request is here: leave the framing and run the route pipeline.
+  void Complete() {
+    deadline_ms_.store(0, std::memory_order_relaxed);
+    state_ = State::kProcessing;
+    server_.Enter();
+    counted_ = true;
+    server_.Process(shared_from_this(), request_, match_);
+  }
+
+  // The request's fields from the header and the target.
+  void FillRequest(std::string_view target) {
+    // Absolute form (RFC 9112 3.2.2): keep only the path and query.
+    for (std::string_view scheme : {"http://", "https://"}) {
+      if (target.size() > scheme.size() && Lower(target.substr(0, scheme.size())) == scheme) {
+        const auto slash = target.find('/', scheme.size());
+        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+        break;
+      }
+    }
+    const auto hash = target.find('#');
+    if (hash != std::string_view::npos) target = target.substr(0, hash);
+    const auto qmark = target.find('?');
+    request_.path = std::string(target.substr(0, qmark));
+    if (qmark != std::string_view::npos) {
+      auto query = ParseQuery(target.substr(qmark + 1));
+      if (query) {
+        request_.query = std::move(*query);
+      } else {
+        request_.malformed_query = true;
+      }
+    }
+    FillMeta();
+    const auto& config = server_.Config();
+    request_.client_ip = ClientAddress(Peer(), request_.Header("x-forwarded-for"), config.trusted_proxies);
+    request_.user_agent = request_.Header("user-agent").value_or("");
+    if (request_.user_agent.size() > 512) request_.user_agent.resize(512);
+  }
+
+  // The request id (and the client address when nothing else is known yet).
+  void FillMeta() {
+    const auto incoming_id = request_.Header("x-request-id");
+    request_.request_id = incoming_id && IsValidRequestId(*incoming_id)
+                              ? *incoming_id
+                              : server_.NewRequestId();
+    if (request_.client_ip.empty()) request_.client_ip = ClientAddress(Peer(), std::nullopt, {});
+  }
+
+  std::string Peer() const {
+    beast::error_code ec;
+    const auto endpoint = socket_.remote_endpoint(ec);
+    return ec ? std::string("unknown") : endpoint.address().to_string();
+  }
+
+  // What the read buffer holds (the start of a request that failed to parse).
+  std::string_view Buffered() const {
+    const auto data = buffer_.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+
+  // A framing error: answered, then the connection closes.
+  void Fail(core::Error error) {
+    if (request_.request_id.empty()) FillMeta();
+    Answer(ErrorReply(error, request_), server_.UnmatchedMetrics(), true);
+  }
+
+  // An answer decided on this strand (no route work): counted in flight like any other.
+  void Answer(Reply reply, RouteMetrics& metrics, bool close) {
+    server_.Enter();
+    counted_ = true;
+    Write(std::move(reply), metrics, close);
+  }
+
+  void Write(Reply reply, RouteMetrics& metrics, bool close) {
+    if (state_ == State::kClosed) return Finish();
+    state_ = State::kWriting;
+    const bool keep = keep_alive_ && !close && !server_.Draining();
+    response_.emplace();
+    auto& res = *response_;
+    res.version(version_ == 10 ? 10 : 11);
+    res.result(static_cast<unsigned>(reply.status));
+    res.reason(ReasonPhrase(reply.status));
+    server_.Decorate(res, request_, reply);
+    res.keep_alive(keep);
+    if (reply.status != 204 && reply.status != 304) {
+      res.content_length(reply.body.size());
+      // HEAD: the same header as GET, Content-Length included, and no body (RFC 9110 9.3.2).
+      if (!head_) res.body() = std::move(reply.body);
+    }
+    server_.LogAccess(request_, reply.status, metrics);
+    Arm(kWriteTimeout);
+    bhttp::async_write(socket_, res, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+      self->response_.reset();
+      self->Finish();
+      if (ec) return self->Close();
+      if (!keep) return self->Linger();
+      self->ReadHeader();
+    });
+  }
+
+  void Finish() {
+    if (counted_) server_.Leave();
+    counted_ = false;
+  }
+
+  // Stop sending, then read and drop what the client still sends until it closes or the
+  // linger time ends, so that it reads the answer instead of a reset.
+  void Linger() {
+    state_ = State::kLingering;
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    linger_buffer_ = std::make_unique<char[]>(kLingerChunk);
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    Arm(kLingerTimeout);  // one deadline for the whole linger, not per read
+    LingerRead();
+  }
+
+  void LingerRead() {
+    socket_.async_read_some(net::buffer(linger_buffer_.get(), kLingerChunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->Close();
+                              self->LingerRead();
+                            });
+  }
+
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    deadline_ms_.store(0, std::memory_order_relaxed);
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  // Timeouts are deadlines checked by the server's once-a-second sweeper: cheaper than a timer
+  // armed and cancelled around every read and write.
+  void Arm(std::chrono::milliseconds timeout) {
+    deadline_ms_.store(NowMs() + timeout.count(), std::memory_order_relaxed);
+  }
+
+  Server::Impl& server_;
+  tcp::socket socket_;
+  std::atomic<std::int64_t> deadline_ms_{0};  // steady-clock ms; 0: no deadline
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  std::unique_ptr<bhttp::response<bhttp::empty_body>> continue_;
+  std::unique_ptr<char[]> linger_buffer_;
+  Request request_;
+  Match match_;
+  State state_ = State::kReadingHeader;
+  unsigned version_ = 11;
+  bool head_ = false;
+  bool keep_alive_ = true;
+  bool counted_ = false;
+};
+
+}  // namespace
 
 Server::Server(const config::Config& config, Router& router, const core::Clock& clock,
                core::Random& random)
@@ -104,47 +564,48 @@ Server::Server(const config::Config& config, Router& router, const core::Clock& 
 Server::~Server() {
   workers_->Stop();
   hashers_->Stop();
+  impl_->tearing_down = true;
   impl_->io.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
 }
 
+std::size_t Server::OpenConnections() const { return impl_->open_connections.load(std::memory_order_relaxed); }
+
 std::uint16_t Server::Open() {
-  // RESTinio's own body limit closes the connection; ours answers 413 first. Keep RESTinio's at a
-  // backstop well above ours so every body up to the backstop gets a proper 413.
-  const std::uint64_t backstop = std::max<std::uint64_t>(config_.max_body_bytes * 4, 4u << 20);
-  impl_->http = std::make_unique<HttpServer>(
-      restinio::external_io_context(impl_->io),
-      [&](auto& settings) {
-        settings.address(config_.listen.host)
-            .port(config_.listen.port)
-            .request_handler([this](auto req) { return impl_->Handle(req); })
-            .concurrent_accepts_count(config_.io_threads)
-            .read_next_http_message_timelimit(std::chrono::seconds(60))
-            .write_http_response_timelimit(std::chrono::seconds(30))
-            .handle_request_timeout(std::chrono::seconds(120))
-            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                          .max_url_size(8 * 1024)
-                                          .max_field_name_size(256)
-                                          .max_field_value_size(16 * 1024)
-                                          .max_field_count(100)
-                                          .max_body_size(backstop))
-            .acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
-              impl_->port = acceptor.local_endpoint().port();
-            });
-      });
-  impl_->http->open_sync();
+  // Each connection is a file descriptor: allow as many as the hard limit permits.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
+      files.rlim_cur < config_.max_connections + 256) {
+    spdlog::warn("IKIGAI_MAX_CONNECTIONS is {} but only {} file descriptors are allowed (ulimit -n)",
+                 config_.max_connections, files.rlim_cur);
+  }
+  const tcp::endpoint endpoint(net::ip::make_address(config_.listen.host), config_.listen.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(net::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(net::socket_base::max_listen_connections);
+  impl_->port = acceptor.local_endpoint().port();
+  net::post(impl_->accept_strand, [this] {
+    impl_->Accept();
+    impl_->Sweep();
+  });
   return impl_->port;
 }
 
 void Server::Run(std::chrono::seconds drain_timeout, const std::function<void()>& on_stop) {
-  asio::signal_set signals(impl_->io, SIGTERM, SIGINT);
+  net::signal_set signals(impl_->io, SIGTERM, SIGINT);
   std::atomic<bool> stop_requested{false};
-  signals.async_wait([&](const asio::error_code& ec, int) {
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) stop_requested = true;
   });
-  auto work = asio::make_work_guard(impl_->io);
+  auto work = net::make_work_guard(impl_->io);
   for (unsigned i = 0; i < config_.io_threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->io.run(); });
   }
@@ -153,8 +614,14 @@ void Server::Run(std::chrono::seconds drain_timeout, const std::function<void()>
   spdlog::info("stopping: no new connections; draining {} in-flight request(s)", InFlight());
   draining_ = true;
   std::promise<void> closed;
-  impl_->http->close_async([&] { closed.set_value(); }, [&](std::exception_ptr) { closed.set_value(); });
+  net::post(impl_->accept_strand, [&] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    impl_->accept_retry.cancel();
+    closed.set_value();
+  });
   closed.get_future().wait();
+  impl_->CloseIdleConnections();
   if (on_stop) on_stop();
   const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   while (InFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -164,99 +631,135 @@ void Server::Run(std::chrono::seconds drain_timeout, const std::function<void()>
   workers_->Stop();
   hashers_->Stop();
   work.reset();
+  net::post(impl_->accept_strand, [this] { impl_->sweep_timer.cancel(); });
+  impl_->tearing_down = true;
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }
 
-restinio::request_handling_status_t Server::Impl::Handle(const restinio::request_handle_t& req) {
-  self.in_flight_.fetch_add(1, std::memory_order_relaxed);
-  Request r;
-  r.started = std::chrono::steady_clock::now();
-  const auto& h = req->header();
-  r.method = std::string(h.method().c_str());
-  r.path = std::string(h.path());
-  h.for_each_field([&](const restinio::http_header_field_t& f) {
-    std::string name = f.name();
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    r.headers.emplace_back(std::move(name), f.value());
-  });
-  const auto incoming_id = r.Header("x-request-id");
-  r.request_id = incoming_id && IsValidRequestId(*incoming_id) ? *incoming_id : core::NewId(self.clock_, self.random_);
-  r.client_ip = ClientAddress(req->remote_endpoint().address().to_string(), r.Header("x-forwarded-for"),
-                              self.config_.trusted_proxies);
-  r.user_agent = r.Header("user-agent").value_or("");
-  if (r.user_agent.size() > 512) r.user_agent.resize(512);
-
-  Match m = self.router_.Find(r.method, r.path);
-  if (r.method == "OPTIONS" && m.kind != Match::Kind::kNotFound) {
-    Reply reply = NoContent();
-    reply.With("Allow", m.allow);
-    const auto origin = AllowedOrigin(r.Header("origin"), self.config_.cors_origins);
-    if (origin && r.Header("access-control-request-method")) {
-      reply.With("Access-Control-Allow-Methods", m.allow)
-          .With("Access-Control-Allow-Headers", kCorsAllowHeaders)
-          .With("Access-Control-Max-Age", "600");
-    }
-    Respond(req, r, self.unmatched_, std::move(reply));
-    return restinio::request_accepted();
+Reply Server::Impl::UnmatchedReply(const Request& request, const Match& match) const {
+  if (match.kind == Match::Kind::kNotFound) return ErrorReply({core::ErrorCode::kNotFound}, request);
+  if (request.method != "OPTIONS") {
+    Reply reply = ErrorReply({core::ErrorCode::kMethodNotAllowed}, request);
+    reply.With("Allow", match.allow);
+    return reply;
   }
-  if (m.kind == Match::Kind::kNotFound) {
-    Respond(req, r, self.unmatched_, ErrorReply({core::ErrorCode::kNotFound}, r));
-    return restinio::request_accepted();
+  Reply reply = NoContent();
+  reply.With("Allow", match.allow);
+  const auto origin = AllowedOrigin(request.Header("origin"), self.config_.cors_origins);
+  if (origin && request.Header("access-control-request-method")) {
+    reply.With("Access-Control-Allow-Methods", match.allow)
+        .With("Access-Control-Allow-Headers", kCorsAllowHeaders)
+        .With("Access-Control-Max-Age", "600");
   }
-  if (m.kind == Match::Kind::kMethodNotAllowed) {
-    Reply reply = ErrorReply({core::ErrorCode::kMethodNotAllowed}, r);
-    reply.With("Allow", m.allow);
-    Respond(req, r, self.unmatched_, std::move(reply));
-    return restinio::request_accepted();
-  }
-  Route& route = *m.route;
-  r.route = route.path;
-  r.params = std::move(m.params);
-
-  // Size before anything looks at the body: the declared length first, then what arrived.
-  std::uint64_t declared = 0;
-  if (auto cl = r.Header("content-length")) {
-    std::from_chars(cl->data(), cl->data() + cl->size(), declared);
-  }
-  if (declared > self.config_.max_body_bytes || req->body().size() > self.config_.max_body_bytes) {
-    Respond(req, r, *route.metrics, ErrorReply({core::ErrorCode::kPayloadTooLarge}, r));
-    return restinio::request_accepted();
-  }
-  if (!req->body().empty()) {
-    const auto type = r.Header("content-type");
-    if (!type || !IsJsonMediaType(*type)) {
-      Respond(req, r, *route.metrics, ErrorReply({core::ErrorCode::kUnsupportedMediaType}, r));
-      return restinio::request_accepted();
-    }
-    r.body = req->body();
-  }
-  const auto query = restinio::try_parse_query<restinio::parse_query_traits::x_www_form_urlencoded>(h.query());
-  if (query) {
-    for (const auto& [k, v] : *query) r.query.emplace(std::string(k), std::string(v));
-  } else {
-    r.malformed_query = true;
-  }
-  Dispatch(req, std::move(r), route);
-  return restinio::request_accepted();
+  return reply;
 }
 
-void Server::Impl::Dispatch(const restinio::request_handle_t& req, Request request, Route& route) {
+void Server::Impl::Accept() {
+  if (!acceptor.is_open()) return;
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+void Server::Impl::OnAccept(const beast::error_code& ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    // Out of file descriptors (or a transient error): try again shortly instead of spinning.
+    spdlog::warn("accept failed: {}", ec.message());
+    accept_retry.expires_after(100ms);
+    accept_retry.async_wait([this](const beast::error_code& wec) {
+      if (!wec) Accept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  const std::size_t open = open_connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  auto connection = std::make_shared<Connection>(*this, std::move(socket));
+  {
+    std::lock_guard lock(connections_mutex);
+    connections.emplace(connection.get(), connection);
+  }
+  connection->Start();
+  // At the cap the acceptor waits; new clients queue in the kernel backlog until one closes.
+  if (open >= self.config_.max_connections) {
+    accept_paused = true;
+    return;
+  }
+  Accept();
+}
+
+void Server::Impl::OnConnectionClosed(Connection* connection) {
+  {
+    std::lock_guard lock(connections_mutex);
+    connections.erase(connection);
+  }
+  open_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (tearing_down.load()) return;
+  net::post(accept_strand, [this] {
+    if (accept_paused && open_connections.load(std::memory_order_relaxed) < self.config_.max_connections) {
+      accept_paused = false;
+      Accept();
+    }
+  });
+}
+
+void Server::Impl::Sweep() {
+  sweep_timer.expires_after(1s);
+  sweep_timer.async_wait([this](const beast::error_code& ec) {
+    if (ec) return;
+    const auto now = Connection::NowMs();
+    std::vector<std::shared_ptr<Connection>> open;
+    {
+      std::lock_guard lock(connections_mutex);
+      open.reserve(connections.size());
+      for (auto& [ptr, weak] : connections) {
+        if (auto c = weak.lock()) open.push_back(std::move(c));
+      }
+    }
+    for (auto& c : open) c->CloseIfExpired(now);
+    Sweep();
+  });
+}
+
+void Server::Impl::CloseIdleConnections() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(connections_mutex);
+    for (auto& [ptr, weak] : connections) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+  }
+  for (auto& c : open) c->Drain();
+}
+
+void Server::Impl::Process(const std::shared_ptr<Connection>& connection, Request& r, const Match& m) {
+  if (m.kind != Match::Kind::kFound) {
+    connection->Deliver(UnmatchedReply(r, m), self.unmatched_);
+    return;
+  }
+  Route& route = *m.route;
+  r.params = m.params;
+  if (!r.body.empty()) {
+    const auto type = r.Header("content-type");
+    if (!type || !IsJsonMediaType(*type)) {
+      connection->Deliver(ErrorReply({core::ErrorCode::kUnsupportedMediaType}, r), *route.metrics);
+      return;
+    }
+  }
   if (route.exec == Exec::kInline) {
-    Reply reply = Invoke(request, route);
-    Respond(req, request, *route.metrics, std::move(reply));
+    connection->Deliver(Invoke(r, route), *route.metrics);
     return;
   }
   WorkerPool& pool = route.exec == Exec::kHash ? *self.hashers_ : *self.workers_;
-  auto shared = std::make_shared<Request>(std::move(request));
-  const bool queued = pool.TrySubmit([this, req, shared, &route] {
-    Reply reply = Invoke(*shared, route);
-    Respond(req, *shared, *route.metrics, std::move(reply));
+  const bool queued = pool.TrySubmit([this, connection, &route] {
+    connection->Deliver(Invoke(connection->CurrentRequest(), route), *route.metrics);
   });
   if (!queued) {
     core::Error busy{core::ErrorCode::kUnavailable, "The server is busy. Try again shortly.", {}, 1};
-    Respond(req, *shared, *route.metrics, ErrorReply(busy, *shared));
+    connection->Deliver(ErrorReply(busy, r), *route.metrics);
   }
 }
 
@@ -286,41 +789,37 @@ Reply Server::Impl::Invoke(Request& request, Route& route) {
   return ErrorReply({core::ErrorCode::kInternal}, request);
 }
 
-void Server::Impl::Respond(const restinio::request_handle_t& req, const Request& request,
-                           RouteMetrics& metrics, Reply reply) {
-  auto resp = req->create_response(restinio::http_status_line_t{
-      restinio::http_status_code_t{static_cast<std::uint16_t>(reply.status)}, ReasonPhrase(reply.status)});
-  resp.append_header("Date", CachedHttpDate(self.clock_));
-  resp.append_header("X-Request-Id", request.request_id);
-  resp.append_header("X-Content-Type-Options", "nosniff");
-  if (!reply.content_type.empty() && reply.status != 204) resp.append_header("Content-Type", reply.content_type);
-  if (IsApiPath(request.path)) resp.append_header("Cache-Control", "no-store");
+void Server::Impl::Decorate(bhttp::response<bhttp::string_body>& res, const Request& request, Reply& reply) const {
+  res.set(bhttp::field::date, CachedHttpDate(self.clock_));
+  res.set("X-Request-Id", request.request_id);
+  res.set("X-Content-Type-Options", "nosniff");
+  if (!reply.content_type.empty() && reply.status != 204) res.set(bhttp::field::content_type, reply.content_type);
+  if (IsApiPath(request.path)) res.set(bhttp::field::cache_control, "no-store");
   if (!self.config_.cors_origins.empty()) {
     if (auto origin = AllowedOrigin(request.Header("origin"), self.config_.cors_origins)) {
-      resp.append_header("Access-Control-Allow-Origin", *origin);
-      resp.append_header("Access-Control-Expose-Headers", kCorsExposeHeaders);
+      res.set(bhttp::field::access_control_allow_origin, *origin);
+      res.set(bhttp::field::access_control_expose_headers, kCorsExposeHeaders);
     }
-    resp.append_header("Vary", "Origin");
+    res.set(bhttp::field::vary, "Origin");
   }
-  for (auto& [name, value] : reply.headers) resp.append_header(name, std::move(value));
-  if (self.draining_.load(std::memory_order_relaxed)) resp.connection_close();
-  if (reply.status != 204) resp.set_body(std::move(reply.body));
+  for (auto& [name, value] : reply.headers) res.insert(name, value);
+}
 
+void Server::Impl::LogAccess(const Request& request, int status, RouteMetrics& metrics) const {
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - request.started);
-  metrics.Observe(reply.status, elapsed);
-  const std::string& route = request.route.empty() ? std::string("unmatched") : request.route;
+  metrics.Observe(status, elapsed);
+  const std::string route = request.route.empty() ? std::string("unmatched") : request.route;
   if (self.config_.log_format == config::LogFormat::kJson) {
     access_log->info(
         R"("msg":"request","method":{},"route":{},"status":{},"duration_ms":{:.3f},"request_id":{},"ip":{})",
-        JsonEscapeForLog(request.method), JsonEscapeForLog(route), reply.status,
+        JsonEscapeForLog(request.method), JsonEscapeForLog(route), status,
         static_cast<double>(elapsed.count()) / 1000.0, JsonEscapeForLog(request.request_id),
         JsonEscapeForLog(request.client_ip));
   } else {
-    access_log->info("{} {} {} {:.3f}ms request_id={} ip={}", request.method, route, reply.status,
+    access_log->info("{} {} {} {:.3f}ms request_id={} ip={}", JsonEscapeForLog(request.method), route, status,
                      static_cast<double>(elapsed.count()) / 1000.0, request.request_id, request.client_ip);
   }
-  resp.done([this](const asio::error_code&) { self.in_flight_.fetch_sub(1, std::memory_order_relaxed); });
 }
 
 }  // namespace ikigai::http

@@ -1,4 +1,4 @@
-// The HTTP server: RESTinio I/O threads parse and route; work runs inline, on the database worker
+// The HTTP server: Boost.Beast I/O threads parse and route; work runs inline, on the database worker
 // pool or on the hashing pool; every response gets the common headers; SIGTERM drains.
 #pragma once
 
@@ -42,11 +42,14 @@ class Server {
   [[nodiscard]] WorkerPool& Workers() { return *workers_; }
   [[nodiscard]] WorkerPool& Hashers() { return *hashers_; }
   [[nodiscard]] std::size_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t OpenConnections() const;
   [[nodiscard]] const Router& GetRouter() const { return router_; }
   [[nodiscard]] RouteMetrics& Unmatched() { return unmatched_; }
 
- private:
+  // The transport's state (connections, acceptor, I/O threads); defined in server.cpp.
   struct Impl;
+
+ private:
   friend struct Impl;
 
   const config::Config& config_;

@@ -49,7 +49,20 @@ TEST_F(RouterTest, LiteralSegmentBeatsParameter) {
 TEST_F(RouterTest, WrongMethodListsAllowed) {
   auto m = router_.Find("DELETE", "/api/v1/tasks");
   ASSERT_EQ(m.kind, Match::Kind::kMethodNotAllowed);
-  EXPECT_EQ(m.allow, "GET, OPTIONS, POST");
+  EXPECT_EQ(m.allow, "GET, HEAD, OPTIONS, POST");
+}
+
+TEST_F(RouterTest, HeadIsRoutedAsGet) {
+  auto m = router_.Find("HEAD", "/api/v1/tasks/abc-123");
+  ASSERT_EQ(m.kind, Match::Kind::kFound);
+  EXPECT_EQ(m.route->method, "GET");
+  EXPECT_EQ(m.params.at("id"), "abc-123");
+}
+
+TEST_F(RouterTest, HeadWithoutGetIsNotAllowed) {
+  auto m = router_.Find("HEAD", "/api/v1/me/sessions/abc");
+  ASSERT_EQ(m.kind, Match::Kind::kMethodNotAllowed);
+  EXPECT_EQ(m.allow, "DELETE, OPTIONS");
 }
 
 TEST_F(RouterTest, UnknownPathsAreNotFound) {
