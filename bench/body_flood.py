@@ -2,7 +2,10 @@
 """Body flood for scripts/bench.sh (issue 11, item 1): CONNS connections each POST a BYTES body
 with its Content-Length declared and the bytes really sent, unauthenticated, to PATH; when a
 connection's round ends (answer, close or reset) it waits PAUSE seconds and starts another, until
-DURATION seconds have passed. Meanwhile it samples VmRSS of --pid every 50 ms (and for --settle
+DURATION seconds have passed. Each connection sends its body in PIECE-byte pieces at most every
+INTERVAL seconds (64 KiB / 5 ms: 12.8 MB/s per connection, far more than a server reading 200
+bodies at once takes), so that against a server that refuses at once the flood costs this client
+little CPU and the read rate measures the server. Meanwhile it samples VmRSS of --pid every 50 ms (and for --settle
 seconds after the flood, to see what the server keeps).
 
 Prints one line:
@@ -13,6 +16,7 @@ Standard library only (selectors, one thread).
 """
 import argparse
 import errno
+import heapq
 import os
 import selectors
 import socket
@@ -50,12 +54,14 @@ def main():
     p.add_argument("--conns", type=int, default=200)
     p.add_argument("--bytes", type=int, default=4 * 1024 * 1024)
     p.add_argument("--duration", type=float, default=10.0)
-    p.add_argument("--pause", type=float, default=0.25, help="seconds between a connection's rounds")
+    p.add_argument("--pause", type=float, default=0.5, help="seconds between a connection's rounds")
+    p.add_argument("--piece", type=int, default=64 * 1024, help="body bytes per send")
+    p.add_argument("--interval", type=float, default=0.005, help="seconds between a connection's sends")
     p.add_argument("--pid", type=int, default=0, help="server pid whose VmRSS is sampled")
     p.add_argument("--settle", type=float, default=2.0, help="seconds of sampling after the flood")
     a = p.parse_args()
 
-    body_piece = b"x" * (256 * 1024)
+    body_piece = b"x" * a.piece
     total = a.bytes
     head = (f"POST {a.path} HTTP/1.1\r\nHost: {a.host}:{a.port}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {total}\r\nUser-Agent: ikigai-body-flood\r\n\r\n").encode()
@@ -111,6 +117,8 @@ def main():
             stats["closed_early"] += 1 if not c.answer else 0
         pending_start.append(time.monotonic() + a.pause)
 
+    rearm = []  # heap of (time, seq, conn): connections waiting to send their next piece
+    seq = 0
     last_sample = 0.0
     while True:
         now = time.monotonic()
@@ -120,6 +128,13 @@ def main():
             for key in list(sel.get_map().values()):
                 finish(key.data, "timeout")
             break
+        while rearm and rearm[0][0] <= now:
+            _, _, c = heapq.heappop(rearm)
+            if c.sock.fileno() >= 0 and c.sent < len(c.head) + total:
+                try:
+                    sel.modify(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+                except (KeyError, ValueError):
+                    pass
         if now < end:
             due = [t for t in pending_start if t <= now]
             pending_start[:] = [t for t in pending_start if t > now]
@@ -133,7 +148,7 @@ def main():
         if not sel.get_map():
             time.sleep(0.01)
             continue
-        for key, mask in sel.select(timeout=0.02):
+        for key, mask in sel.select(timeout=0.002):
             c = key.data
             connected_any = True
             if mask & selectors.EVENT_READ:
@@ -179,6 +194,10 @@ def main():
                 if c.sent >= want:
                     stats["bodies_sent"] += 1
                     sel.modify(c.sock, selectors.EVENT_READ, c)
+                elif c.sent > len(c.head):
+                    sel.modify(c.sock, selectors.EVENT_READ, c)
+                    seq += 1
+                    heapq.heappush(rearm, (time.monotonic() + a.interval, seq, c))
 
     flood_seconds = time.monotonic() - start
     settle_end = time.monotonic() + a.settle

@@ -55,7 +55,7 @@
 #        about 100 MB per run, are cut down to a count and the last 100)
 #      BENCH_FLOOD (1; 0 = skip the body flood)  BENCH_FLOOD_ONLY (0; 1 = only the body
 #        flood: no seed, no other scenario of ours, no tasks)  FLOOD_CONNS (200)
-#        FLOOD_BYTES (4194304)  FLOOD_DURATION (DURATION)  FLOOD_PAUSE (0.25 s between a
+#        FLOOD_BYTES (4194304)  FLOOD_DURATION (DURATION)  FLOOD_PAUSE (0.5 s between a
 #        connection's rounds)
 #      IKIGAI_* settings in the environment reach our server (e.g. IKIGAI_LOG_LEVEL);
 #      IKIGAI_RATE_LIMITS is always set to off.
@@ -87,7 +87,7 @@ BENCH_FLOOD_ONLY="${BENCH_FLOOD_ONLY:-0}"
 FLOOD_CONNS="${FLOOD_CONNS:-200}"
 FLOOD_BYTES="${FLOOD_BYTES:-4194304}"
 FLOOD_DURATION="${FLOOD_DURATION:-$DURATION}"
-FLOOD_PAUSE="${FLOOD_PAUSE:-0.25}"
+FLOOD_PAUSE="${FLOOD_PAUSE:-0.5}"
 if [ "$BENCH_FLOOD_ONLY" = 1 ]; then BENCH_SKIP_SEED=1; BENCH_TASKS=0; BENCH_FLOOD=1; fi
 TASKS_BODY='{"title":"Benchmark task","notes":"Made by make bench.","priority":"high","due_at":"2027-03-01T09:00:00Z","tags":["bench","work"]}'
 NPROC="$(nproc 2>/dev/null || echo 2)"
