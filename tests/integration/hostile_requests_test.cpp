@@ -65,55 +65,123 @@ const std::vector<Route>& Routes() {
       {"GET", "/readyz", false, As::kNobody, {}, {}},
       {"GET", "/metrics", false, As::kNobody, {}, {}},
       {"GET", "/api/v1/openapi.json", false, As::kNobody, {}, {}},
-      {"POST", "/api/v1/auth/register", true, As::kNobody,
-       {{"username", R"("fuzzuser")"}, {"email", R"("fuzz@example.com")"},
-        {"password", R"("correct horse battery")"}, {"display_name", R"("Fuzz")"}}, {}},
-      {"POST", "/register", true, As::kNobody,
-       {{"username", R"("fuzzuser2")"}, {"email", R"("fuzz2@example.com")"},
-        {"password", R"("correct horse battery")"}}, {}},
-      {"POST", "/api/v1/auth/login", true, As::kNobody,
-       {{"login", R"("someone")"}, {"password", R"("correct horse battery")"}}, {}},
-      {"POST", "/login", true, As::kNobody,
-       {{"email", R"("someone@example.com")"}, {"password", R"("x")"}}, {}},
+      {"POST",
+       "/api/v1/auth/register",
+       true,
+       As::kNobody,
+       {{"username", R"("fuzzuser")"},
+        {"email", R"("fuzz@example.com")"},
+        {"password", R"("correct horse battery")"},
+        {"display_name", R"("Fuzz")"}},
+       {}},
+      {"POST",
+       "/register",
+       true,
+       As::kNobody,
+       {{"username", R"("fuzzuser2")"},
+        {"email", R"("fuzz2@example.com")"},
+        {"password", R"("correct horse battery")"}},
+       {}},
+      {"POST",
+       "/api/v1/auth/login",
+       true,
+       As::kNobody,
+       {{"login", R"("someone")"}, {"password", R"("correct horse battery")"}},
+       {}},
+      {"POST",
+       "/login",
+       true,
+       As::kNobody,
+       {{"email", R"("someone@example.com")"}, {"password", R"("x")"}},
+       {}},
       {"POST", "/api/v1/auth/refresh", true, As::kNobody, {{"refresh_token", "REFRESH"}}, {}},
       {"POST", "/api/v1/auth/logout", false, As::kVictim, {}, {}},
       {"POST", "/api/v1/auth/logout-all", false, As::kVictim, {}, {}},
       {"GET", "/api/v1/me", false, As::kUser, {}, {}},
       {"GET", "/api/v1/me/sessions", false, As::kUser, {}, {"limit", "cursor"}},
       {"DELETE", "/api/v1/me/sessions/{id}", false, As::kVictim, {}, {}},
-      {"PATCH", "/api/v1/me", true, As::kUser,
-       {{"display_name", R"("New name")"}, {"username", R"("renamed")"},
-        {"email", R"("new@example.com")"}, {"current_password", R"("wrong password")"}}, {}},
+      {"PATCH",
+       "/api/v1/me",
+       true,
+       As::kUser,
+       {{"display_name", R"("New name")"},
+        {"username", R"("renamed")"},
+        {"email", R"("new@example.com")"},
+        {"current_password", R"("wrong password")"}},
+       {}},
       {"DELETE", "/api/v1/me", true, As::kUser, {{"password", R"("wrong password")"}}, {}},
-      {"POST", "/api/v1/me/password", true, As::kUser,
-       {{"current_password", R"("wrong password")"}, {"new_password", R"("another horse")"}}, {}},
+      {"POST",
+       "/api/v1/me/password",
+       true,
+       As::kUser,
+       {{"current_password", R"("wrong password")"}, {"new_password", R"("another horse")"}},
+       {}},
       {"GET", "/api/v1/admin/users", false, As::kAdmin, {}, {"q", "role", "limit", "cursor"}},
       {"GET", "/api/v1/admin/users/{id}", false, As::kAdmin, {}, {}},
-      {"PATCH", "/api/v1/admin/users/{id}", true, As::kAdmin,
-       {{"role", R"("user")"}, {"disabled", "false"}, {"email_verified", "true"},
-        {"display_name", R"("Edited")"}}, {}},
+      {"PATCH",
+       "/api/v1/admin/users/{id}",
+       true,
+       As::kAdmin,
+       {{"role", R"("user")"},
+        {"disabled", "false"},
+        {"email_verified", "true"},
+        {"display_name", R"("Edited")"}},
+       {}},
       {"DELETE", "/api/v1/admin/users/{id}", false, As::kAdmin, {}, {}},
-      {"POST", "/api/v1/auth/password/forgot", true, As::kNobody,
-       {{"email", R"("someone@example.com")"}}, {}},
-      {"POST", "/api/v1/auth/password/reset", true, As::kNobody,
-       {{"token", R"("abc")"}, {"password", R"("correct horse battery")"}}, {}},
+      {"POST",
+       "/api/v1/auth/password/forgot",
+       true,
+       As::kNobody,
+       {{"email", R"("someone@example.com")"}},
+       {}},
+      {"POST",
+       "/api/v1/auth/password/reset",
+       true,
+       As::kNobody,
+       {{"token", R"("abc")"}, {"password", R"("correct horse battery")"}},
+       {}},
       {"POST", "/api/v1/auth/email/verify", true, As::kNobody, {{"token", R"("abc")"}}, {}},
       {"POST", "/api/v1/auth/email/verify/resend", false, As::kUser, {}, {}},
-      {"GET", "/api/v1/tasks", false, As::kUser, {},
+      {"GET",
+       "/api/v1/tasks",
+       false,
+       As::kUser,
+       {},
        {"status", "priority", "tag", "q", "due_before", "due_after", "sort", "limit", "cursor"}},
-      {"POST", "/api/v1/tasks", true, As::kUser,
-       {{"title", R"("Fuzz task")"}, {"notes", R"("notes")"}, {"status", R"("todo")"},
-        {"priority", R"("high")"}, {"due_at", R"("2027-01-01T00:00:00Z")"},
-        {"tags", R"(["a","b"])"}}, {}},
+      {"POST",
+       "/api/v1/tasks",
+       true,
+       As::kUser,
+       {{"title", R"("Fuzz task")"},
+        {"notes", R"("notes")"},
+        {"status", R"("todo")"},
+        {"priority", R"("high")"},
+        {"due_at", R"("2027-01-01T00:00:00Z")"},
+        {"tags", R"(["a","b"])"}},
+       {}},
       {"GET", "/api/v1/tasks/{id}", false, As::kUser, {}, {}},
-      {"PATCH", "/api/v1/tasks/{id}", true, As::kUser,
-       {{"title", R"("Edited")"}, {"status", R"("done")"}, {"priority", R"("low")"},
-        {"due_at", "null"}, {"tags", "[]"}}, {}},
+      {"PATCH",
+       "/api/v1/tasks/{id}",
+       true,
+       As::kUser,
+       {{"title", R"("Edited")"},
+        {"status", R"("done")"},
+        {"priority", R"("low")"},
+        {"due_at", "null"},
+        {"tags", "[]"}},
+       {}},
       {"DELETE", "/api/v1/tasks/{id}", false, As::kUser, {}, {}},
       {"GET", "/api/v1/ikigai", false, As::kUser, {}, {}},
-      {"PUT", "/api/v1/ikigai", true, As::kUser,
-       {{"love", R"(["music"])"}, {"good_at", R"(["code"])"}, {"world_needs", R"(["care"])"},
-        {"paid_for", R"(["work"])"}, {"statement", R"("To help")"}}, {}},
+      {"PUT",
+       "/api/v1/ikigai",
+       true,
+       As::kUser,
+       {{"love", R"(["music"])"},
+        {"good_at", R"(["code"])"},
+        {"world_needs", R"(["care"])"},
+        {"paid_for", R"(["work"])"},
+        {"statement", R"("To help")"}},
+       {}},
   };
   return routes;
 }
@@ -121,15 +189,57 @@ const std::vector<Route>& Routes() {
 // Hostile JSON values, as raw text (some are not valid JSON or not valid UTF-8 on purpose).
 std::vector<std::string> HostileValues() {
   std::vector<std::string> v = {
-      "null", "true", "false", "0", "-1", "1e400", "-1e400", "18446744073709551616",
-      "123456789012345678901234567890", "0.5", "-0", "1E5", "[]", "{}", "[1,2,3]",
-      R"({"a":{"b":[null]}})", R"("")", R"(" ")", R"("   ")", R"("\u0000")", R"("a\u0000b")",
-      R"("\ud800")", R"("\udfff\ud800")", R"("\u202egnp.exe")", "\"\xff\xfe\"", "\"\xc3\x28\"",
-      "\"\xed\xa0\x80\"", "\"\xc0\xaf\"", "\"\xf4\x90\x80\x80\"", std::string("\"a\0b\"", 5),
-      R"("<script>alert(1)</script>")", R"("' OR 1=1 --")", R"("%00")", "\"\xf0\x9f\x98\x80\"",
-      R"("9999-12-31T23:59:59-23:59")", R"("0000-01-01T00:00:00Z")", R"("2024-02-30T00:00:00Z")",
-      R"("not a date")", R"("todo")", R"("admin")", R"("\t\n")", R"("\\")", "\"abc", "tru",
-      "--1", "01", "1.", ".5", "NaN", "Infinity", "\"\x01\x02\x7f\"",
+      "null",
+      "true",
+      "false",
+      "0",
+      "-1",
+      "1e400",
+      "-1e400",
+      "18446744073709551616",
+      "123456789012345678901234567890",
+      "0.5",
+      "-0",
+      "1E5",
+      "[]",
+      "{}",
+      "[1,2,3]",
+      R"({"a":{"b":[null]}})",
+      R"("")",
+      R"(" ")",
+      R"("   ")",
+      R"("\u0000")",
+      R"("a\u0000b")",
+      R"("\ud800")",
+      R"("\udfff\ud800")",
+      R"("\u202egnp.exe")",
+      "\"\xff\xfe\"",
+      "\"\xc3\x28\"",
+      "\"\xed\xa0\x80\"",
+      "\"\xc0\xaf\"",
+      "\"\xf4\x90\x80\x80\"",
+      std::string("\"a\0b\"", 5),
+      R"("<script>alert(1)</script>")",
+      R"("' OR 1=1 --")",
+      R"("%00")",
+      "\"\xf0\x9f\x98\x80\"",
+      R"("9999-12-31T23:59:59-23:59")",
+      R"("0000-01-01T00:00:00Z")",
+      R"("2024-02-30T00:00:00Z")",
+      R"("not a date")",
+      R"("todo")",
+      R"("admin")",
+      R"("\t\n")",
+      R"("\\")",
+      "\"abc",
+      "tru",
+      "--1",
+      "01",
+      "1.",
+      ".5",
+      "NaN",
+      "Infinity",
+      "\"\x01\x02\x7f\"",
   };
   v.push_back("\"" + std::string(300, 'a') + "\"");
   v.push_back("\"" + std::string(296, 'u') + "@example.com\"");
@@ -143,10 +253,28 @@ std::vector<std::string> HostileValues() {
 }
 
 std::vector<std::string> HostileIds() {
-  return {"0", "-1", "00000000-0000-0000-0000-000000000000", "\xff\xfe", "\xc3\xa9", "%00",
-          "%ff", "%C3%A9", "..", "%2e%2e", "a%2Fb", std::string(300, 'a'), "null",
-          "%27%20OR%20%271%27%3D%271", "{id}", "1e400", "%E2%80%AE", "%", "%zz",
-          "0196f5a0-0000-7000-8000-00000000000g", "\x80", "\xf0\x9f\x98\x80"};
+  return {"0",
+          "-1",
+          "00000000-0000-0000-0000-000000000000",
+          "\xff\xfe",
+          "\xc3\xa9",
+          "%00",
+          "%ff",
+          "%C3%A9",
+          "..",
+          "%2e%2e",
+          "a%2Fb",
+          std::string(300, 'a'),
+          "null",
+          "%27%20OR%20%271%27%3D%271",
+          "{id}",
+          "1e400",
+          "%E2%80%AE",
+          "%",
+          "%zz",
+          "0196f5a0-0000-7000-8000-00000000000g",
+          "\x80",
+          "\xf0\x9f\x98\x80"};
 }
 
 struct Context {
@@ -158,8 +286,8 @@ struct FuzzRequest {
   std::string bytes;
   std::string what;  // the mutations applied, for failure messages
   bool head = false;
-  bool may_501 = false;  // an unknown transfer coding or method
-  bool may_505 = false;  // a version other than 1.0/1.1
+  bool may_501 = false;     // an unknown transfer coding or method
+  bool may_505 = false;     // a version other than 1.0/1.1
   bool half_close = false;  // framing that may be incomplete: send EOF after the bytes
 };
 
@@ -197,7 +325,8 @@ class Generator {
         body += (f > 0 ? ",\"" : "\"") + std::string(route->fields[f].first) + "\":" + v;
       }
       body += "}";
-      out.what = std::string("sweep: field ") + route->fields[field].first + "=" + EscapeBytes(values_[value], 40);
+      out.what = std::string("sweep: field ") + route->fields[field].first + "=" +
+                 EscapeBytes(values_[value], 40);
     } else {
       const auto& [r, id] = id_sweep_[k - field_sweep_.size()];
       route = &Routes()[r];
@@ -207,7 +336,8 @@ class Generator {
       out.what = "sweep: id " + EscapeBytes(ids_[id], 40);
     }
     out.head = std::string(route->method) == "HEAD";
-    std::string head = std::string(route->method) + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    std::string head =
+        std::string(route->method) + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     if (route->as != As::kNobody) head += "Authorization: Bearer " + TokenOf(route->as) + "\r\n";
     head += "User-Agent: hostile-requests-test\r\n";
     if (!body.empty()) {
@@ -225,14 +355,16 @@ class Generator {
     std::string method = route.method;
     if (Chance(0.1)) {
       static const std::vector<std::string> methods = {
-          "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "get",
-          "BREW", "G\x01T", "PRI", "M-SEARCH", std::string(300, 'A'), "GE T", "\xff\xfe"};
+          "GET",    "HEAD",    "POST",  "PUT",      "PATCH",
+          "DELETE", "OPTIONS", "TRACE", "CONNECT",  "get",
+          "BREW",   "G\x01T",  "PRI",   "M-SEARCH", std::string(300, 'A'),
+          "GE T",   "\xff\xfe"};
       method = Pick(methods);
       Note(out, "method " + EscapeBytes(method, 20));
       // A space or control byte in the method shifts the version out of place.
       if (method.find_first_of(std::string(" \x01", 2)) != std::string::npos) out.may_505 = true;
     }
-    static const std::vector<std::string> known = {"GET", "HEAD", "POST", "PUT",
+    static const std::vector<std::string> known = {"GET",   "HEAD",   "POST",   "PUT",
                                                    "PATCH", "DELETE", "OPTIONS"};
     out.may_501 = std::find(known.begin(), known.end(), method) == known.end();
     out.head = method == "HEAD";
@@ -240,9 +372,19 @@ class Generator {
     std::string target = Target(route, out);
     std::string version = "HTTP/1.1";
     if (Chance(0.06)) {
-      static const std::vector<std::string> versions = {
-          "HTTP/1.0", "HTTP/9.9", "HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "http/1.1", "HTTP/1",
-          "HTTP/11", "", "HTTP/1.1 ", std::string("HTTP/1.1\0", 9), "HTTP/\xff.1", "HTTP/1.1x"};
+      static const std::vector<std::string> versions = {"HTTP/1.0",
+                                                        "HTTP/9.9",
+                                                        "HTTP/2.0",
+                                                        "HTTP/1.2",
+                                                        "HTTP/0.9",
+                                                        "http/1.1",
+                                                        "HTTP/1",
+                                                        "HTTP/11",
+                                                        "",
+                                                        "HTTP/1.1 ",
+                                                        std::string("HTTP/1.1\0", 9),
+                                                        "HTTP/\xff.1",
+                                                        "HTTP/1.1x"};
       version = Pick(versions);
       out.may_505 = true;
       Note(out, "version " + EscapeBytes(version));
@@ -288,10 +430,14 @@ class Generator {
   }
 
  private:
-  std::size_t Below(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+  std::size_t Below(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
   bool Chance(double p) { return std::bernoulli_distribution(p)(rng_); }
   template <class T>
-  const T& Pick(const std::vector<T>& v) { return v[Below(v.size())]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[Below(v.size())];
+  }
   static void Note(FuzzRequest& out, const std::string& what) {
     out.what += (out.what.empty() ? "" : "; ") + what;
   }
@@ -312,9 +458,12 @@ class Generator {
   }
   std::string TokenOf(As as) const {
     switch (as) {
-      case As::kVictim: return ctx_.victim_token;
-      case As::kAdmin: return ctx_.admin_token;
-      default: return ctx_.user_token;
+      case As::kVictim:
+        return ctx_.victim_token;
+      case As::kAdmin:
+        return ctx_.admin_token;
+      default:
+        return ctx_.user_token;
     }
   }
 
@@ -338,11 +487,33 @@ class Generator {
   }
 
   std::string HostileQueryValue() {
-    static const std::vector<std::string> values = {
-        "-1", "0", "101", "abc", "999999999999999999999999", "1e3", "%00", "%ff", "%",
-        "%zz", "\xff", "garbage-cursor", "eyJ4IjoxfQ", "eyJ4Ijp9", "%C3%A9", "",
-        "9999-12-31T23:59:59-23:59", "2024-13-01T00:00:00Z", "-created_at", "title",
-        "todo", "high", "admin", "a+b", "%2B", std::string(300, 'q'), "'%20OR%201=1"};
+    static const std::vector<std::string> values = {"-1",
+                                                    "0",
+                                                    "101",
+                                                    "abc",
+                                                    "999999999999999999999999",
+                                                    "1e3",
+                                                    "%00",
+                                                    "%ff",
+                                                    "%",
+                                                    "%zz",
+                                                    "\xff",
+                                                    "garbage-cursor",
+                                                    "eyJ4IjoxfQ",
+                                                    "eyJ4Ijp9",
+                                                    "%C3%A9",
+                                                    "",
+                                                    "9999-12-31T23:59:59-23:59",
+                                                    "2024-13-01T00:00:00Z",
+                                                    "-created_at",
+                                                    "title",
+                                                    "todo",
+                                                    "high",
+                                                    "admin",
+                                                    "a+b",
+                                                    "%2B",
+                                                    std::string(300, 'q'),
+                                                    "'%20OR%201=1"};
     return Pick(values);
   }
 
@@ -362,22 +533,54 @@ class Generator {
     }
     if (Chance(0.25)) {
       switch (Below(16)) {
-        case 0: path += "/"; break;
-        case 1: path = "/" + path; break;
-        case 2: path.insert(path.find('/', 1) == std::string::npos ? 0 : path.find('/', 1), "/./"); break;
-        case 3: path.insert(path.find('/', 1) == std::string::npos ? 0 : path.find('/', 1), "/../x/.."); break;
-        case 4: path.insert(1 + Below(path.size()), "%00"); break;
-        case 5: path.insert(1 + Below(path.size()), "%2e%2E/"); break;
-        case 6: path.insert(1 + Below(path.size()), "\xc3\xa9\xff\x80"); break;
-        case 7: path = support::UpperAscii(path); break;
-        case 8: path += std::string(3000 + Below(5000), 'a'); break;
-        case 9: path += std::string(9000, 'b'); break;  // over the 8 KiB target limit
-        case 10: path += ";jsessionid=1"; break;
-        case 11: path += "#fragment"; break;
-        case 12: path = "http://127.0.0.1" + path; break;
-        case 13: path = "*"; break;
-        case 14: path = path.substr(1); break;  // no leading slash
-        default: path.insert(1 + Below(path.size()), "%"); break;
+        case 0:
+          path += "/";
+          break;
+        case 1:
+          path = "/" + path;
+          break;
+        case 2:
+          path.insert(path.find('/', 1) == std::string::npos ? 0 : path.find('/', 1), "/./");
+          break;
+        case 3:
+          path.insert(path.find('/', 1) == std::string::npos ? 0 : path.find('/', 1), "/../x/..");
+          break;
+        case 4:
+          path.insert(1 + Below(path.size()), "%00");
+          break;
+        case 5:
+          path.insert(1 + Below(path.size()), "%2e%2E/");
+          break;
+        case 6:
+          path.insert(1 + Below(path.size()), "\xc3\xa9\xff\x80");
+          break;
+        case 7:
+          path = support::UpperAscii(path);
+          break;
+        case 8:
+          path += std::string(3000 + Below(5000), 'a');
+          break;
+        case 9:
+          path += std::string(9000, 'b');
+          break;  // over the 8 KiB target limit
+        case 10:
+          path += ";jsessionid=1";
+          break;
+        case 11:
+          path += "#fragment";
+          break;
+        case 12:
+          path = "http://127.0.0.1" + path;
+          break;
+        case 13:
+          path = "*";
+          break;
+        case 14:
+          path = path.substr(1);
+          break;  // no leading slash
+        default:
+          path.insert(1 + Below(path.size()), "%");
+          break;
       }
       Note(out, "path " + EscapeBytes(path, 80));
     }
@@ -387,15 +590,23 @@ class Generator {
   std::string Token(As as, FuzzRequest& out) {
     std::string token;
     switch (as) {
-      case As::kUser: token = ctx_.user_token; break;
-      case As::kVictim: token = ctx_.victim_token; break;
-      case As::kAdmin: token = ctx_.admin_token; break;
-      case As::kNobody: token = ctx_.user_token; break;
+      case As::kUser:
+        token = ctx_.user_token;
+        break;
+      case As::kVictim:
+        token = ctx_.victim_token;
+        break;
+      case As::kAdmin:
+        token = ctx_.admin_token;
+        break;
+      case As::kNobody:
+        token = ctx_.user_token;
+        break;
     }
     if (Chance(0.15)) {
       static const std::vector<std::string> bad = {
-          "", "x", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", std::string(5000, 'A'), "\xff\xfe",
-          "Bearer x"};
+          "",         "x",       "a.b.c", "eyJhbGciOiJub25lIn0.e30.", std::string(5000, 'A'),
+          "\xff\xfe", "Bearer x"};
       std::string mutated = Chance(0.5) ? Pick(bad) : token + Pick(bad);
       Note(out, "token " + EscapeBytes(mutated, 40));
       return mutated;
@@ -407,16 +618,24 @@ class Generator {
     if (route.as != As::kNobody || Chance(0.1)) {
       std::string scheme = "Bearer ";
       if (Chance(0.05)) {
-        static const std::vector<std::string> schemes = {"bearer ", "Basic ", "Bearer  ", "Bearer\t", ""};
+        static const std::vector<std::string> schemes = {"bearer ", "Basic ", "Bearer  ",
+                                                         "Bearer\t", ""};
         scheme = Pick(schemes);
         Note(out, "auth scheme " + EscapeBytes(scheme));
       }
       headers.push_back("Authorization: " + scheme + Token(route.as, out));
     }
     if (Chance(0.35)) {
-      static const std::vector<std::string> agents = {
-          "\xff", "curl/8 \xff\xfe", std::string(511, 'u') + "\xc3\xa9", std::string(2000, 'u'),
-          "ua\x01" "x", "\xc3\x28", "\xed\xa0\x80", "caf\xc3\xa9", ""};
+      static const std::vector<std::string> agents = {"\xff",
+                                                      "curl/8 \xff\xfe",
+                                                      std::string(511, 'u') + "\xc3\xa9",
+                                                      std::string(2000, 'u'),
+                                                      "ua\x01"
+                                                      "x",
+                                                      "\xc3\x28",
+                                                      "\xed\xa0\x80",
+                                                      "caf\xc3\xa9",
+                                                      ""};
       std::string agent = Pick(agents);
       headers.push_back("User-Agent: " + agent);
       Note(out, "user-agent " + EscapeBytes(agent, 40));
@@ -425,19 +644,22 @@ class Generator {
     }
     if (Chance(0.15)) {
       static const std::vector<std::string> forwarded = {
-          "203.0.113.7", "garbage", "\xff", "1.2.3.4, 5.6.7.8", "::1", "999.999.999.999",
+          "203.0.113.7",         "garbage", "\xff", "1.2.3.4, 5.6.7.8", "::1", "999.999.999.999",
           std::string(3000, '1')};
       int lines = 1 + static_cast<int>(Below(3));
       for (int i = 0; i < lines; ++i) headers.push_back("X-Forwarded-For: " + Pick(forwarded));
       Note(out, support::Numbered("x-forwarded-for x", static_cast<long long>(lines)));
     }
     if (Chance(0.1)) {
-      static const std::vector<std::string> ids = {"\xff", std::string(500, 'r'), "a b", "ok-id", ""};
+      static const std::vector<std::string> ids = {"\xff", std::string(500, 'r'), "a b", "ok-id",
+                                                   ""};
       headers.push_back("X-Request-Id: " + Pick(ids));
       Note(out, "x-request-id");
     }
     if (Chance(0.05)) headers.push_back("Origin: http://evil.example");
-    if (Chance(0.05)) headers.push_back("If-Match: " + Pick(std::vector<std::string>{"*", "\"1\"", "\"x\"", "W/\"1\"", "\xff"}));
+    if (Chance(0.05))
+      headers.push_back("If-Match: " +
+                        Pick(std::vector<std::string>{"*", "\"1\"", "\"x\"", "W/\"1\"", "\xff"}));
   }
 
   std::string Body(const Route& route, FuzzRequest& out) {
@@ -472,12 +694,13 @@ class Generator {
           }
           break;
         case 5:
-          if (!fields.empty()) fields.erase(fields.begin() + static_cast<long>(Below(fields.size())));
+          if (!fields.empty())
+            fields.erase(fields.begin() + static_cast<long>(Below(fields.size())));
           Note(out, "field removed");
           break;
         case 6: {
-          static const std::vector<std::string> tails = {std::string(1, '\0'), " x", "{}", "]",
-                                                         "\xff", "\n\n", ",", "}"};
+          static const std::vector<std::string> tails = {
+              std::string(1, '\0'), " x", "{}", "]", "\xff", "\n\n", ",", "}"};
           suffix = Pick(tails);
           Note(out, "bytes after the value " + EscapeBytes(suffix));
           break;
@@ -494,15 +717,42 @@ class Generator {
     body += "}" + suffix;
     if (Chance(0.15)) {
       switch (Below(9)) {
-        case 0: body = body.substr(0, Below(body.size() + 1)); Note(out, "truncated body"); break;
-        case 1: body = "[" + body + "]"; Note(out, "array body"); break;
-        case 2: body = Pick(values_); Note(out, "scalar body"); break;
-        case 3: body = "\xef\xbb\xbf" + body; Note(out, "BOM"); break;
-        case 4: body = ""; Note(out, "empty body"); break;
-        case 5: body = "   \n "; Note(out, "blank body"); break;
-        case 6: body.insert(Below(body.size() + 1), std::string(1, '\0')); Note(out, "NUL in body"); break;
-        case 7: body = std::string(70000, ' ') + body; Note(out, "body over the limit"); break;
-        default: body.insert(Below(body.size() + 1), "\xff\xfe\xc0"); Note(out, "invalid UTF-8 in body"); break;
+        case 0:
+          body = body.substr(0, Below(body.size() + 1));
+          Note(out, "truncated body");
+          break;
+        case 1:
+          body = "[" + body + "]";
+          Note(out, "array body");
+          break;
+        case 2:
+          body = Pick(values_);
+          Note(out, "scalar body");
+          break;
+        case 3:
+          body = "\xef\xbb\xbf" + body;
+          Note(out, "BOM");
+          break;
+        case 4:
+          body = "";
+          Note(out, "empty body");
+          break;
+        case 5:
+          body = "   \n ";
+          Note(out, "blank body");
+          break;
+        case 6:
+          body.insert(Below(body.size() + 1), std::string(1, '\0'));
+          Note(out, "NUL in body");
+          break;
+        case 7:
+          body = std::string(70000, ' ') + body;
+          Note(out, "body over the limit");
+          break;
+        default:
+          body.insert(Below(body.size() + 1), "\xff\xfe\xc0");
+          Note(out, "invalid UTF-8 in body");
+          break;
       }
     }
     return body;
@@ -521,9 +771,14 @@ class Generator {
     if (send_body) {
       std::string type = "application/json";
       if (Chance(0.08)) {
-        static const std::vector<std::string> types = {
-            "text/plain", "application/json; charset=latin1", "application/JSON",
-            "application/json;;", "\xff", "", "application/problem+json", "multipart/form-data"};
+        static const std::vector<std::string> types = {"text/plain",
+                                                       "application/json; charset=latin1",
+                                                       "application/JSON",
+                                                       "application/json;;",
+                                                       "\xff",
+                                                       "",
+                                                       "application/problem+json",
+                                                       "multipart/form-data"};
         type = Pick(types);
         Note(out, "content-type " + EscapeBytes(type));
       }
@@ -572,31 +827,36 @@ class Generator {
         Note(out, "no last chunk");
         return Hex(body.size()) + "\r\n" + body + "\r\n";
       case 3:
-        headers.push_back(support::Numbered("Content-Length: ", static_cast<long long>(body.size() + 5)));
+        headers.push_back(
+            support::Numbered("Content-Length: ", static_cast<long long>(body.size() + 5)));
         Note(out, "Content-Length larger than the body");
         return body;
       case 4:
-        headers.push_back(support::Numbered("Content-Length: ", static_cast<long long>(body.size() / 2)));
+        headers.push_back(
+            support::Numbered("Content-Length: ", static_cast<long long>(body.size() / 2)));
         Note(out, "Content-Length smaller than the body");
         return body;
       case 5:
         headers.push_back("Content-Length: " + Pick(std::vector<std::string>{
-                              "-1", "abc", "+5", " 5 ", "99999999999999999999999", "0x10", "1,1", ""}));
+                                                   "-1", "abc", "+5", " 5 ",
+                                                   "99999999999999999999999", "0x10", "1,1", ""}));
         Note(out, "bad Content-Length");
         return body;
       case 6:
-        headers.push_back(support::Numbered("Content-Length: ", static_cast<long long>(body.size())));
+        headers.push_back(
+            support::Numbered("Content-Length: ", static_cast<long long>(body.size())));
         headers.push_back("Content-Length: " + std::to_string(body.size() + (Chance(0.5) ? 0 : 1)));
         Note(out, "two Content-Lengths");
         return body;
       case 7:
-        headers.push_back(support::Numbered("Content-Length: ", static_cast<long long>(body.size())));
+        headers.push_back(
+            support::Numbered("Content-Length: ", static_cast<long long>(body.size())));
         headers.push_back("Transfer-Encoding: chunked");
         Note(out, "Content-Length and Transfer-Encoding");
         return body;
       case 8: {
-        std::string coding = Pick(std::vector<std::string>{"gzip", "identity", "chunked, gzip",
-                                                           "gzip, chunked", "x-custom", "chunked, chunked"});
+        std::string coding = Pick(std::vector<std::string>{
+            "gzip", "identity", "chunked, gzip", "gzip, chunked", "x-custom", "chunked, chunked"});
         headers.push_back("Transfer-Encoding: " + coding);
         out.may_501 = true;
         Note(out, "transfer coding " + coding);
@@ -620,25 +880,68 @@ class Generator {
     if (!Chance(0.25)) return;
     if (headers.empty()) headers.push_back("X-Empty: 1");
     std::string& one = headers[Below(headers.size())];
-    auto value_at = [&] { return std::min(one.size(), one.find(':') == std::string::npos ? one.size() : one.find(':') + 2); };
+    auto value_at = [&] {
+      return std::min(one.size(),
+                      one.find(':') == std::string::npos ? one.size() : one.find(':') + 2);
+    };
     switch (Below(14)) {
-      case 0: one.insert(value_at(), "\x01"); Note(out, "control byte in a value"); break;
-      case 1: one.insert(value_at(), "x\ry"); Note(out, "bare CR in a value"); break;
-      case 2: one.insert(value_at(), std::string("\0", 1)); Note(out, "NUL in a value"); break;
-      case 3: one += "\xff\xfe\x80"; Note(out, "invalid UTF-8 in a value"); break;
-      case 4: headers.push_back("X-Huge: " + std::string(4000 + Below(20000), 'h')); Note(out, "huge header"); break;
-      case 5: headers.push_back(std::string(one)); Note(out, "duplicated header"); break;
+      case 0:
+        one.insert(value_at(), "\x01");
+        Note(out, "control byte in a value");
+        break;
+      case 1:
+        one.insert(value_at(), "x\ry");
+        Note(out, "bare CR in a value");
+        break;
+      case 2:
+        one.insert(value_at(), std::string("\0", 1));
+        Note(out, "NUL in a value");
+        break;
+      case 3:
+        one += "\xff\xfe\x80";
+        Note(out, "invalid UTF-8 in a value");
+        break;
+      case 4:
+        headers.push_back("X-Huge: " + std::string(4000 + Below(20000), 'h'));
+        Note(out, "huge header");
+        break;
+      case 5:
+        headers.push_back(std::string(one));
+        Note(out, "duplicated header");
+        break;
       case 6:
-        for (int i = 0; i < 120; ++i) headers.push_back(support::Numbered("X-Many-", static_cast<long long>(i)) + ": v");
+        for (int i = 0; i < 120; ++i)
+          headers.push_back(support::Numbered("X-Many-", static_cast<long long>(i)) + ": v");
         Note(out, "120 more headers");
         break;
-      case 7: headers.push_back("X Bad: v"); Note(out, "space in a name"); break;
-      case 8: headers.push_back(": empty name"); Note(out, "empty name"); break;
-      case 9: headers.push_back("no colon here"); Note(out, "line without colon"); break;
-      case 10: headers.push_back(" folded continuation"); Note(out, "obs-fold"); break;
-      case 11: headers.push_back("Host : 127.0.0.1"); Note(out, "space before colon"); break;
-      case 12: headers.push_back("\xffX: v"); Note(out, "non-ASCII name"); break;
-      default: headers.push_back("Host: other.example"); Note(out, "two Hosts"); break;
+      case 7:
+        headers.push_back("X Bad: v");
+        Note(out, "space in a name");
+        break;
+      case 8:
+        headers.push_back(": empty name");
+        Note(out, "empty name");
+        break;
+      case 9:
+        headers.push_back("no colon here");
+        Note(out, "line without colon");
+        break;
+      case 10:
+        headers.push_back(" folded continuation");
+        Note(out, "obs-fold");
+        break;
+      case 11:
+        headers.push_back("Host : 127.0.0.1");
+        Note(out, "space before colon");
+        break;
+      case 12:
+        headers.push_back("\xffX: v");
+        Note(out, "non-ASCII name");
+        break;
+      default:
+        headers.push_back("Host: other.example");
+        Note(out, "two Hosts");
+        break;
     }
   }
 
@@ -646,8 +949,9 @@ class Generator {
   const Context& ctx_;
   std::vector<std::string> values_;
   std::vector<std::string> ids_;
-  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> field_sweep_;  // route, field, value
-  std::vector<std::pair<std::size_t, std::size_t>> id_sweep_;                    // route, id
+  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>>
+      field_sweep_;                                            // route, field, value
+  std::vector<std::pair<std::size_t, std::size_t>> id_sweep_;  // route, id
 };
 
 // What went wrong with one answer, "" when it is acceptable.
@@ -673,12 +977,15 @@ std::string Judge(const FuzzRequest& request, RawConnection& conn, const RawResp
   if (s >= 400) {
     auto type = res.Header("content-type");
     if (type.substr(0, type.find(';')) != "application/problem+json") {
-      return support::Numbered("a ", static_cast<long long>(s)) + " that is not application/problem+json";
+      return support::Numbered("a ", static_cast<long long>(s)) +
+             " that is not application/problem+json";
     }
     if (!request.head) {
       auto body = nlohmann::json::parse(res.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object()) return "a problem body that is not a JSON object";
-      if (!body.contains("status") || body["status"] != s) return "\"status\" differs from the HTTP status";
+      if (body.is_discarded() || !body.is_object())
+        return "a problem body that is not a JSON object";
+      if (!body.contains("status") || body["status"] != s)
+        return "\"status\" differs from the HTTP status";
     }
   }
   (void)conn;
@@ -702,7 +1009,8 @@ class HostileRequestsTest : public support::AccountSuite<HostileRequestsTest> {
     Context ctx;
     auto user = support::NewApiUser(http, "fuzz");
     ctx.user_token = user.auth.front().second.substr(7);
-    ctx.task_id = support::CreateTask(http, user, {{"title", "fuzz target"}})["id"].get<std::string>();
+    ctx.task_id =
+        support::CreateTask(http, user, {{"title", "fuzz target"}})["id"].get<std::string>();
     auto victim_who = support::NewCredentials("fuzzv");
     auto victim = support::RegisterAndLogin(http, victim_who);
     ctx.victim_token = victim.access_token;
@@ -712,7 +1020,8 @@ class HostileRequestsTest : public support::AccountSuite<HostileRequestsTest> {
     if (admin_token_.empty()) {
       auto admin_who = support::NewCredentials("fuzza");
       auto admin = support::RegisterAndLogin(http, admin_who);
-      Db().Exec("UPDATE users SET role = 'admin' WHERE id = " + support::DirectDb::Quote(admin.user_id));
+      Db().Exec("UPDATE users SET role = 'admin' WHERE id = " +
+                support::DirectDb::Quote(admin.user_id));
       admin_token_ = support::LoginPair(http, admin_who).access_token;
     }
     ctx.admin_token = admin_token_;
@@ -742,7 +1051,8 @@ TEST_F(HostileRequestsTest, GeneratedMalformedRequestsNeverGet5xxHangOrCrash) {
       ASSERT_TRUE(Server().Running()) << "the server died after request " << i;
       ctx = FreshContext(http);
     }
-    FuzzRequest request = i < sweep ? generator.Sweep(static_cast<std::size_t>(i)) : generator.Next();
+    FuzzRequest request =
+        i < sweep ? generator.Sweep(static_cast<std::size_t>(i)) : generator.Next();
     std::string why;
     RawResponse res;
     try {
@@ -754,8 +1064,10 @@ TEST_F(HostileRequestsTest, GeneratedMalformedRequestsNeverGet5xxHangOrCrash) {
     } catch (const std::exception& e) {
       why = std::string("could not connect: ") + e.what();
     }
-    std::string key = res.Complete() ? std::to_string(res.status)
-                                     : (res.outcome == RawResponse::Outcome::kClosed ? "closed without an answer" : "other");
+    std::string key =
+        res.Complete()
+            ? std::to_string(res.status)
+            : (res.outcome == RawResponse::Outcome::kClosed ? "closed without an answer" : "other");
     ++outcomes[key];
     if (!why.empty()) {
       ++failures;

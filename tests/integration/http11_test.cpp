@@ -50,8 +50,8 @@ std::string RegisterBodyOfSize(std::size_t size) {
   auto problem = IsProblem(res.ToResponse(), status, code);
   if (!problem) return problem << "\nraw: " << res;
   if (!res.ConnectionClose()) {
-    return ::testing::AssertionFailure() << "no \"Connection: close\" on the " << status
-                                         << " answer: " << res;
+    return ::testing::AssertionFailure()
+           << "no \"Connection: close\" on the " << status << " answer: " << res;
   }
   if (!conn.WaitForClose()) {
     return ::testing::AssertionFailure()
@@ -59,8 +59,8 @@ std::string RegisterBodyOfSize(std::size_t size) {
            << (conn.Unread().empty() ? "" : "; and sent more: " + EscapeBytes(conn.Unread()));
   }
   if (!conn.Unread().empty()) {
-    return ::testing::AssertionFailure() << "bytes after the " << status
-                                         << " answer: " << EscapeBytes(conn.Unread());
+    return ::testing::AssertionFailure()
+           << "bytes after the " << status << " answer: " << EscapeBytes(conn.Unread());
   }
   return ::testing::AssertionSuccess();
 }
@@ -102,9 +102,9 @@ class Http11Test : public support::TaskSuite<Http11Test> {
 TEST_F(Http11Test, ContentLengthOverTheLimitIs413BeforeTheBodyThenClose) {
   auto conn = Connect();
   // Only the head: a server that waits for the body before answering never answers.
-  ASSERT_TRUE(conn.Send(BuildRequest("POST", kRegister,
-                                     {{"Content-Type", "application/json"},
-                                      {"Content-Length", std::to_string(kBodyLimit + 1)}})));
+  ASSERT_TRUE(conn.Send(BuildRequest(
+      "POST", kRegister,
+      {{"Content-Type", "application/json"}, {"Content-Length", std::to_string(kBodyLimit + 1)}})));
   auto res = conn.ReadResponse();
   EXPECT_TRUE(IsRejectedThenClosed(conn, res, 413, "payload_too_large"));
   ExpectStillServing();
@@ -114,9 +114,9 @@ TEST_F(Http11Test, HugeContentLengthIs413OnAnyRoute) {
   for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
            {"POST", kRegister}, {"PUT", "/api/v1/ikigai"}, {"POST", kTasks}, {"GET", "/healthz"}}) {
     auto conn = Connect();
-    ASSERT_TRUE(conn.Send(BuildRequest(method, path,
-                                       {{"Content-Type", "application/json"},
-                                        {"Content-Length", "1000000000000"}})));
+    ASSERT_TRUE(conn.Send(
+        BuildRequest(method, path,
+                     {{"Content-Type", "application/json"}, {"Content-Length", "1000000000000"}})));
     auto res = conn.ReadResponse();
     EXPECT_TRUE(IsRejectedThenClosed(conn, res, 413, "payload_too_large")) << method << " " << path;
   }
@@ -215,9 +215,9 @@ TEST_F(Http11Test, HeadToNotFoundMethodNotAllowedAndUnauthorizedHasNoBody) {
     const char* path;
     int status;
   };
-  for (const Case& c : {Case{"/nope", 404}, Case{"/api/v1/nope", 404},
-                        Case{"/api/v1/auth/login", 405}, Case{"/api/v1/auth/logout", 405},
-                        Case{"/api/v1/me", 401}}) {
+  for (const Case& c :
+       {Case{"/nope", 404}, Case{"/api/v1/nope", 404}, Case{"/api/v1/auth/login", 405},
+        Case{"/api/v1/auth/logout", 405}, Case{"/api/v1/me", 401}}) {
     SCOPED_TRACE(c.path);
     ASSERT_TRUE(conn.Send(BuildRequest("HEAD", c.path)));
     auto head = conn.ReadResponse(/*head_request=*/true);
@@ -329,47 +329,54 @@ TEST_F(Http11Test, ManyPipelinedRequestsAreAllAnswered) {
   auto conn = Connect();
   std::string batch;
   for (int i = 0; i < 50; ++i) {
-    batch += BuildRequest(i % 3 == 0 ? "GET" : "HEAD", i % 2 == 0 ? "/healthz" : "/api/v1/me",
-                          {{"Authorization", Authorization()},
-                           {"X-Request-Id", support::Numbered("many-", static_cast<long long>(i))}});
+    batch +=
+        BuildRequest(i % 3 == 0 ? "GET" : "HEAD", i % 2 == 0 ? "/healthz" : "/api/v1/me",
+                     {{"Authorization", Authorization()},
+                      {"X-Request-Id", support::Numbered("many-", static_cast<long long>(i))}});
   }
   ASSERT_TRUE(conn.Send(batch));
   for (int i = 0; i < 50; ++i) {
     auto res = conn.ReadResponse(i % 3 != 0);
     ASSERT_TRUE(res.Complete()) << "answer " << i << ": " << res;
     EXPECT_EQ(res.status, 200) << res;
-    EXPECT_EQ(res.Header("x-request-id"), support::Numbered("many-", static_cast<long long>(i))) << res;
+    EXPECT_EQ(res.Header("x-request-id"), support::Numbered("many-", static_cast<long long>(i)))
+        << res;
   }
 }
 
 // ---- item 8: malformed requests get an answer before the close -------------------------------
 
 TEST_F(Http11Test, ContentLengthAndTransferEncodingTogetherIs400) {
-  EXPECT_TRUE(Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Content-Type: application/json\r\nContent-Length: 5\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-                      400, "bad_request"));
-  EXPECT_TRUE(Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"
-                      "Content-Type: application/json\r\n\r\n0\r\n\r\n",
-                      400, "bad_request"));
+  EXPECT_TRUE(
+      Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              "Content-Type: application/json\r\nContent-Length: 5\r\n"
+              "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+              400, "bad_request"));
+  EXPECT_TRUE(
+      Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"
+              "Content-Type: application/json\r\n\r\n0\r\n\r\n",
+              400, "bad_request"));
   ExpectStillServing();
 }
 
 TEST_F(Http11Test, TwoContentLengthFieldsAre400) {
-  EXPECT_TRUE(Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Content-Type: application/json\r\nContent-Length: 2\r\n"
-                      "Content-Length: 3\r\n\r\n{} ",
-                      400, "bad_request"));
-  EXPECT_TRUE(Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Content-Type: application/json\r\nContent-Length: 2\r\n"
-                      "Content-Length: 2\r\n\r\n{}",
-                      400, "bad_request"));
+  EXPECT_TRUE(
+      Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              "Content-Type: application/json\r\nContent-Length: 2\r\n"
+              "Content-Length: 3\r\n\r\n{} ",
+              400, "bad_request"));
+  EXPECT_TRUE(
+      Rejects("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              "Content-Type: application/json\r\nContent-Length: 2\r\n"
+              "Content-Length: 2\r\n\r\n{}",
+              400, "bad_request"));
 }
 
 TEST_F(Http11Test, MoreThan100HeaderFieldsIs431) {
   Headers many;
-  for (int i = 0; i < 100; ++i) many.emplace_back(support::Numbered("X-Field-", static_cast<long long>(i)), "v");
+  for (int i = 0; i < 100; ++i)
+    many.emplace_back(support::Numbered("X-Field-", static_cast<long long>(i)), "v");
   // Host + 100 fields = 101.
   EXPECT_TRUE(Rejects(BuildRequest("GET", "/healthz", many), 431, "headers_too_large"));
   ExpectStillServing();
@@ -377,7 +384,8 @@ TEST_F(Http11Test, MoreThan100HeaderFieldsIs431) {
 
 TEST_F(Http11Test, ExactlyOneHundredHeaderFieldsAreAccepted) {
   Headers many;
-  for (int i = 0; i < 99; ++i) many.emplace_back(support::Numbered("X-Field-", static_cast<long long>(i)), "v");
+  for (int i = 0; i < 99; ++i)
+    many.emplace_back(support::Numbered("X-Field-", static_cast<long long>(i)), "v");
   auto conn = Connect();
   ASSERT_TRUE(conn.Send(BuildRequest("GET", "/healthz", many)));  // Host + 99 = 100
   EXPECT_EQ(conn.ReadResponse().status, 200);
@@ -408,9 +416,14 @@ TEST_F(Http11Test, ARequestTargetOfExactly8KiBIsServed) {
 }
 
 TEST_F(Http11Test, ControlBytesInAHeaderValueAre400) {
-  for (const std::string& value :
-       {std::string("a\x01" "b"), std::string("a\rb"), std::string("a\x00" "b", 3),
-        std::string("a\x1f" "b")}) {
+  for (const std::string& value : {std::string("a\x01"
+                                               "b"),
+                                   std::string("a\rb"),
+                                   std::string("a\x00"
+                                               "b",
+                                               3),
+                                   std::string("a\x1f"
+                                               "b")}) {
     EXPECT_TRUE(Rejects(BuildRequest("GET", "/healthz", {{"X-Test", value}}), 400, "bad_request"))
         << EscapeBytes(value);
   }
@@ -429,9 +442,10 @@ TEST_F(Http11Test, ControlBytesInTheRequestLineAre400) {
 
 TEST_F(Http11Test, BadChunkSizeLinesAre400) {
   for (const std::string size_line : {"zz", "-1", "0x10", "", "1 2", "g"}) {
-    std::string request = "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                          size_line + "\r\n{}\r\n0\r\n\r\n";
+    std::string request =
+        "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        size_line + "\r\n{}\r\n0\r\n\r\n";
     EXPECT_TRUE(Rejects(request, 400, "bad_request")) << "chunk size line " << size_line;
   }
   ExpectStillServing();
@@ -439,8 +453,8 @@ TEST_F(Http11Test, BadChunkSizeLinesAre400) {
 
 TEST_F(Http11Test, UnsupportedHttpVersionsAre505) {
   for (const char* version : {"HTTP/9.9", "HTTP/2.0"}) {
-    EXPECT_TRUE(Rejects(std::string("GET /healthz ") + version + "\r\nHost: 127.0.0.1\r\n\r\n",
-                        505, "http_version_not_supported"))
+    EXPECT_TRUE(Rejects(std::string("GET /healthz ") + version + "\r\nHost: 127.0.0.1\r\n\r\n", 505,
+                        "http_version_not_supported"))
         << version;
   }
   ExpectStillServing();
@@ -448,8 +462,9 @@ TEST_F(Http11Test, UnsupportedHttpVersionsAre505) {
 
 TEST_F(Http11Test, TransferCodingsOtherThanChunkedAre501) {
   for (const char* coding : {"gzip", "deflate", "gzip, chunked"}) {
-    std::string request = std::string("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                      "Content-Type: application/json\r\nTransfer-Encoding: ") +
+    std::string request = std::string(
+                              "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Content-Type: application/json\r\nTransfer-Encoding: ") +
                           coding + "\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
     EXPECT_TRUE(Rejects(request, 501, "not_implemented")) << coding;
   }
@@ -520,7 +535,8 @@ TEST(Http11ConnectionsTest, BadMaxConnectionsStopsStartupNamingTheVariable) {
         << "IKIGAI_MAX_CONNECTIONS=" << value << ": it served instead of exiting; stderr:\n"
         << res.err;
     EXPECT_EQ(*res.exit_status, 2) << value << ": " << res.err;
-    EXPECT_NE(res.err.find("IKIGAI_MAX_CONNECTIONS"), std::string::npos) << value << ": " << res.err;
+    EXPECT_NE(res.err.find("IKIGAI_MAX_CONNECTIONS"), std::string::npos)
+        << value << ": " << res.err;
   }
 }
 

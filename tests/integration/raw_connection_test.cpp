@@ -1,5 +1,7 @@
 // support::RawConnection against canned answers from a local socket, so that the HTTP/1.1 and
 // hostile-request tests fail only for what the server does, never for how the client reads.
+#include "support/raw_connection.hpp"
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -10,8 +12,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include "support/raw_connection.hpp"
 
 namespace ikigai {
 namespace {
@@ -30,7 +30,8 @@ class CannedServer {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 4) != 0 ||
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 4) != 0 ||
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       throw std::runtime_error("CannedServer: cannot listen");
     }
@@ -167,7 +168,8 @@ TEST(RawConnectionTest, ACloseBeforeAnAnswerIsReportedAsSuch) {
 
 TEST(RawConnectionTest, ConnectionCloseIsRecognised) {
   CannedServer server(
-      "HTTP/1.1 400 Bad Request\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n", true);
+      "HTTP/1.1 400 Bad Request\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n",
+      true);
   auto conn = Asked(server);
   auto res = conn.ReadResponse();
   EXPECT_TRUE(res.ConnectionClose()) << res;

@@ -104,11 +104,13 @@ Parse TryParse(std::string_view buf, bool head_request, bool eof, RawResponse& o
     std::size_t at = 0;
     while (true) {
       auto size_end = rest.find("\r\n", at);
-      if (size_end == std::string_view::npos) return rest.size() - at > 1024 ? Parse::kBad : Parse::kMore;
+      if (size_end == std::string_view::npos)
+        return rest.size() - at > 1024 ? Parse::kBad : Parse::kMore;
       std::string_view size_line = rest.substr(at, size_end - at);
       size_line = size_line.substr(0, size_line.find(';'));
       std::size_t size = 0;
-      auto [p, e] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
+      auto [p, e] =
+          std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
       if (e != std::errc{} || p != size_line.data() + size_line.size()) {
         out.error = "malformed chunk size line: " + EscapeBytes(size_line, 100);
         return Parse::kBad;
@@ -170,7 +172,8 @@ std::string RawResponse::Header(std::string_view name) const {
 
 bool RawResponse::HasHeader(std::string_view name) const {
   auto lower = LowerAscii(name);
-  return std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return h.first == lower; });
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return h.first == lower; });
 }
 
 std::vector<std::string> RawResponse::Headers(std::string_view name) const {
@@ -200,10 +203,14 @@ Response RawResponse::ToResponse() const {
 
 std::ostream& operator<<(std::ostream& out, RawResponse::Outcome outcome) {
   switch (outcome) {
-    case RawResponse::Outcome::kComplete: return out << "complete response";
-    case RawResponse::Outcome::kTimeout: return out << "no complete response before the deadline";
-    case RawResponse::Outcome::kClosed: return out << "connection closed before a complete response";
-    case RawResponse::Outcome::kMalformed: return out << "malformed response";
+    case RawResponse::Outcome::kComplete:
+      return out << "complete response";
+    case RawResponse::Outcome::kTimeout:
+      return out << "no complete response before the deadline";
+    case RawResponse::Outcome::kClosed:
+      return out << "connection closed before a complete response";
+    case RawResponse::Outcome::kMalformed:
+      return out << "malformed response";
   }
   return out << "?";
 }
@@ -226,10 +233,18 @@ std::string EscapeBytes(std::string_view bytes, std::size_t max) {
   for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
     auto c = static_cast<unsigned char>(bytes[i]);
     switch (c) {
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n\n"; break;  // a real line break too, for readability
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n\n";
+        break;  // a real line break too, for readability
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (c < 0x20 || c >= 0x7f) {
           out += "\\x";
@@ -457,8 +472,7 @@ std::string BuildRequest(std::string_view method, std::string_view target, const
     }
     out.append(name).append(": ").append(value).append("\r\n");
   }
-  if (!has_length &&
-      (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
+  if (!has_length && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
     out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
   out.append("\r\n").append(body);
