@@ -28,6 +28,12 @@
 #      user; then a fresh server, login as that user, and wrk (-t$TASKS_THREADS -c$CONNS,
 #      bench/tasks.lua) on GET /api/v1/tasks?limit=20 (after a TASKS_WARMUP run) and
 #      on POST /api/v1/tasks.
+#      Then, unless BENCH_FLOOD=0, the body flood (issue 11, item 1) on a fresh server
+#      and database: wrk (-t2 -c$CONNS, bench/tasks.lua) on authenticated GET /api/v1/me
+#      alone for FLOOD_DURATION, then again while bench/body_flood.py keeps FLOOD_CONNS
+#      connections each POSTing a FLOOD_BYTES body (Content-Length declared, the bytes
+#      really sent, unauthenticated) to /api/v1/auth/register; VmRSS sampled every
+#      50 ms: idle, peak during the flood, growth, and what is still held 2 s after.
 #   3. prints one markdown table (seed vs ours on SQLite vs ours on MariaDB,
 #      with ratios) and the targets with ✓/✗; saves it to
 #      bench-results/<UTC timestamp>/summary.md next to all raw outputs.
@@ -47,6 +53,10 @@
 #      BENCH_KEEP_TMP (0; 1 = keep the temp dir, e.g. for the MariaDB logs)
 #      BENCH_KEEP_LOGS (0; 1 = keep our server's full log; by default its access lines,
 #        about 100 MB per run, are cut down to a count and the last 100)
+#      BENCH_FLOOD (1; 0 = skip the body flood)  BENCH_FLOOD_ONLY (0; 1 = only the body
+#        flood: no seed, no other scenario of ours, no tasks)  FLOOD_CONNS (200)
+#        FLOOD_BYTES (4194304)  FLOOD_DURATION (DURATION)  FLOOD_PAUSE (0.5 s between a
+#        connection's rounds)
 #      IKIGAI_* settings in the environment reach our server (e.g. IKIGAI_LOG_LEVEL);
 #      IKIGAI_RATE_LIMITS is always set to off.
 set -euo pipefail
@@ -72,6 +82,13 @@ BENCH_TASK_USERS="${BENCH_TASK_USERS:-10000}"
 BENCH_TASK_OWNED="${BENCH_TASK_OWNED:-100}"
 TASKS_WARMUP="${TASKS_WARMUP:-2s}"
 TASKS_THREADS="${TASKS_THREADS:-2}"
+BENCH_FLOOD="${BENCH_FLOOD:-1}"
+BENCH_FLOOD_ONLY="${BENCH_FLOOD_ONLY:-0}"
+FLOOD_CONNS="${FLOOD_CONNS:-200}"
+FLOOD_BYTES="${FLOOD_BYTES:-4194304}"
+FLOOD_DURATION="${FLOOD_DURATION:-$DURATION}"
+FLOOD_PAUSE="${FLOOD_PAUSE:-0.5}"
+if [ "$BENCH_FLOOD_ONLY" = 1 ]; then BENCH_SKIP_SEED=1; BENCH_TASKS=0; BENCH_FLOOD=1; fi
 TASKS_BODY='{"title":"Benchmark task","notes":"Made by make bench.","priority":"high","due_at":"2027-03-01T09:00:00Z","tags":["bench","work"]}'
 NPROC="$(nproc 2>/dev/null || echo 2)"
 TS="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -644,6 +661,110 @@ trim_log() {  # the server logs every request (~100+ MB per run): keep all other
     }' "$f" >"$f.trimmed" && mv "$f.trimmed" "$f"
 }
 
+# --- body flood (issue 11, item 1) --------------------------------------------------------
+secs() {  # "10s" / "1m" / "10" -> seconds
+  case "$1" in *m) echo $(( ${1%m} * 60 )) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac
+}
+
+run_flood() {  # sqlite|mysql: authed reads alone and during a flood of large bodies, and RSS
+  local sys="$1" dir="$OUT/ours-$1/flood" data="$TMP/flood-$1" url pid base user code tok fsecs fpid line kv
+  have "$sys.ran" || R[$sys.ran]=1
+  [ -n "$OUR_BIN" ] || { R[$sys.flood.note]="no binary"; return 0; }
+  mkdir -p "$dir" "$data"
+  note_load "$sys flood"
+  case "$sys" in
+    sqlite) url="sqlite://$data/ikigai.db" ;;
+    mysql)
+      if ! start_our_mariadb; then R[$sys.flood.note]="no MariaDB"; return 0; fi
+      if ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
+          CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$dir/reset.log"; then
+        broken "$sys flood: could not recreate database ikigai_bench (see ${dir#"$ROOT"/}/reset.log)"
+        R[$sys.flood.note]="failed (fresh database)"; return 0
+      fi
+      url="$OUR_DB_URL" ;;
+  esac
+  start_server "$sys" "$data" "$url" "$dir" || { R[$sys.flood.note]="$SRV_NOTE"; return 0; }
+  pid="$SRV_PID"
+  base="$SRV_BASE"
+  user="fl$(rand_hex 4)"
+  code="$(register_user "$base" "$API_PREFIX/auth/register" "$user")"
+  code="$(curl -s -o "$dir/login.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$user@example.com\",\"password\":\"$BENCH_PASSWORD\"}" "$base$API_PREFIX/auth/login")" || true
+  tok="$(json_field "$dir/login.json" 'j["access_token"]')"
+  if [ "$code" != 200 ] || [ -z "$tok" ]; then
+    warn "$sys flood: login -> HTTP ${code:-000}: $(head -c 300 "$dir/login.json" 2>/dev/null)"
+    R[$sys.flood.note]="failed (login: HTTP ${code:-000})"
+    stop_server "$sys" "$pid" "$dir"; return 0
+  fi
+  # warm-up, then the idle figure and the authed read rate alone
+  BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
+    "$base$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+  sleep 1
+  R[$sys.flood.idle_rss]="$(status_mb "$pid" VmRSS)"
+  log "$sys flood: wrk GET $API_PREFIX/me alone -t2 -c$CONNS -d$FLOOD_DURATION"
+  BENCH_TOKEN="$tok" SCENARIO=flood-alone wrk -t2 -c"$CONNS" -d"$FLOOD_DURATION" --timeout 10s --latency \
+    -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/alone.txt" 2>&1 || warn "$sys flood: wrk failed"
+  load_result "$sys" flood-alone "$dir/alone.txt"
+  sleep 1
+  R[$sys.flood.before_rss]="$(status_mb "$pid" VmRSS)"
+  fsecs="$(secs "$FLOOD_DURATION")"
+  log "$sys flood: bench/body_flood.py $FLOOD_CONNS conns x $FLOOD_BYTES bytes to $API_PREFIX/auth/register, with wrk GET $API_PREFIX/me"
+  python3 "$ROOT/bench/body_flood.py" --port "${base##*:}" --path "$API_PREFIX/auth/register" \
+    --conns "$FLOOD_CONNS" --bytes "$FLOOD_BYTES" --duration "$((fsecs + 2))" --pause "$FLOOD_PAUSE" \
+    --pid "$pid" --settle 2 >"$dir/flood.txt" 2>"$dir/flood.log" &
+  fpid=$!
+  STARTED+=("$fpid")
+  sleep 1
+  BENCH_TOKEN="$tok" SCENARIO=flood-during wrk -t2 -c"$CONNS" -d"$FLOOD_DURATION" --timeout 10s --latency \
+    -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/during.txt" 2>&1 || warn "$sys flood: wrk failed"
+  load_result "$sys" flood-during "$dir/during.txt"
+  wait "$fpid" 2>/dev/null || warn "$sys flood: body_flood.py failed (see ${dir#"$ROOT"/}/flood.log)"
+  forget_pid "$fpid"
+  line="$(grep -m1 '^FLOOD ' "$dir/flood.txt" 2>/dev/null || true)"
+  if [ -z "$line" ]; then
+    R[$sys.flood.note]="failed (no FLOOD line, see ${dir#"$ROOT"/}/flood.log)"
+  else
+    for kv in $line; do case "$kv" in *=*) R[$sys.flood.${kv%%=*}]="${kv#*=}" ;; esac; done
+    log "$sys flood: $line"
+  fi
+  if ! alive "$pid"; then R[$sys.flood.note]="server crashed during the flood"; fi
+  R[$sys.flood.hwm]="$(status_mb "$pid" VmHWM)"
+  stop_server "$sys" "$pid" "$dir"
+  [ "$BENCH_KEEP_TMP" = 1 ] || rm -rf -- "$data"
+}
+
+flood_rss_cell() {  # sys: "idle A MB, peak B MB (+C MB); D MB held after"
+  local s="$1" b p
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if have "$s.flood.note"; then echo "${R[$s.flood.note]}"; return; fi
+  b="${R[$s.flood.before_rss]:-}"; p="${R[$s.flood.peak_rss_mb]:-}"
+  if [ -z "$b" ] || [ -z "$p" ] || [ "$p" = na ]; then echo "—"; return; fi
+  printf 'idle %s MB, peak %s MB (+%s MB); %s MB 2 s after (%s rounds: %s bodies sent whole, %s answered 413, %s unanswered at the end)\n' \
+    "$b" "$p" "$(awk -v a="$p" -v b="$b" 'BEGIN { printf "%.1f", a - b }')" "${R[$s.flood.rss_after_mb]:-?}" \
+    "${R[$s.flood.rounds]:-?}" "${R[$s.flood.bodies_sent]:-?}" "${R[$s.flood.status_413]:-?}" "${R[$s.flood.unanswered]:-?}"
+}
+flood_reads_cell() {  # sys: "A req/s alone → B req/s during (P%)"
+  local s="$1" a d
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  a="${R[$s.flood-alone.rps]:-}"; d="${R[$s.flood-during.rps]:-}"
+  if [ -z "$a" ] || [ -z "$d" ]; then echo "${R[$s.flood.note]:-—}"; return; fi
+  printf '%s req/s alone → %s req/s during (%s%%; p99 %s → %s ms)\n' "$(fmt_rps "$a")" "$(fmt_rps "$d")" \
+    "$(awk -v a="$a" -v d="$d" 'BEGIN { printf "%.0f", (a > 0 ? 100 * d / a : 0) }')" \
+    "$(fmt_ms "${R[$s.flood-alone.p99_ms]:-0}")" "$(fmt_ms "${R[$s.flood-during.p99_ms]:-0}")"
+}
+t_flood_rss() {
+  local b="${R[$1.flood.before_rss]:-}" p="${R[$1.flood.peak_rss_mb]:-}"
+  if [ -z "$b" ] || [ -z "$p" ] || [ "$p" = na ]; then echo "n/a"; return; fi
+  mark '<' "$(awk -v a="$p" -v b="$b" 'BEGIN { print a - b }')" 16 \
+    "+$(awk -v a="$p" -v b="$b" 'BEGIN { printf "%.1f", a - b }') MB"
+}
+t_flood_reads() {
+  local a="${R[$1.flood-alone.rps]:-}" d="${R[$1.flood-during.rps]:-}"
+  if [ -z "$a" ] || [ -z "$d" ]; then echo "n/a"; return; fi
+  mark '>=' "$(awk -v a="$a" -v d="$d" 'BEGIN { print (a > 0 ? d / a : 0) }')" 0.8 \
+    "$(awk -v a="$a" -v d="$d" 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * d / a : 0) }')"
+}
+
 # --- report --------------------------------------------------------------------------
 fmt_num() {  # number [decimals]: thousands separators
   awk -v x="$1" -v d="${2:-0}" 'BEGIN {
@@ -819,6 +940,7 @@ report() {
     row "scenario" "seed (Express + MariaDB)" "ours, SQLite" "ours, MariaDB" "SQLite ÷ seed" "MariaDB ÷ seed"
     row "---" "---" "---" "---" "---" "---"
     for item in healthz register login authed storm-login storm-read; do
+      [ "$BENCH_FLOOD_ONLY" != 1 ] || break
       case "$item" in
         healthz) label="GET /healthz (c$HEALTHZ_CONNS)" ;;
         authed) label="authed read (c$CONNS)" ;;
@@ -840,17 +962,25 @@ report() {
       done
       row "tasks: bench/gen_tasks.py ($BENCH_TASK_USERS users + tasks + tags)" "—" "$(gen_cell sqlite)" "$(gen_cell mysql)" "—" "—"
     fi
-    row "login, sequential ($HASH_LOGINS × 1 conn, median ≈ hash time)" "$(val_cell seed hash_ms ms hash.note)" \
-      "$(val_cell sqlite hash_ms ms hash.note)" "$(val_cell mysql hash_ms ms hash.note)" "$(val_ratio sqlite hash_ms)" "$(val_ratio mysql hash_ms)"
-    row "server idle RSS (after start + a few requests)" "$(val_cell seed idle_rss MB)" "$(val_cell sqlite idle_rss MB)" \
-      "$(val_cell mysql idle_rss MB)" "$(val_ratio sqlite idle_rss)" "$(val_ratio mysql idle_rss)"
-    row "server VmHWM after /healthz load" "—" "$(val_cell sqlite hwm_healthz MB healthz.note)" "$(val_cell mysql hwm_healthz MB healthz.note)" "—" "—"
-    row "server VmHWM, peak of the whole run" "$(val_cell seed hwm MB)" "$(val_cell sqlite hwm MB)" \
-      "$(val_cell mysql hwm MB)" "$(val_ratio sqlite hwm)" "$(val_ratio mysql hwm)"
-    if [ "$BENCH_TASKS" != 0 ]; then
-      row "server VmHWM, tasks scenarios (per table size)" "—" "$(hwm_sizes_cell sqlite)" "$(hwm_sizes_cell mysql)" "—" "—"
+    if [ "$BENCH_FLOOD" != 0 ]; then
+      row "body flood: server RSS ($FLOOD_CONNS conns × $FLOOD_BYTES B bodies to /auth/register, $FLOOD_DURATION)" "n/a" \
+        "$(flood_rss_cell sqlite)" "$(flood_rss_cell mysql)" "—" "—"
+      row "body flood: authed GET /me (c$CONNS) alone → during the flood" "n/a" \
+        "$(flood_reads_cell sqlite)" "$(flood_reads_cell mysql)" "—" "—"
     fi
-    row "MariaDB VmHWM" "$(val_cell seed db_hwm MB)" "n/a" "$(val_cell mysql db_hwm MB)" "—" "$(val_ratio mysql db_hwm)"
+    if [ "$BENCH_FLOOD_ONLY" != 1 ]; then
+      row "login, sequential ($HASH_LOGINS × 1 conn, median ≈ hash time)" "$(val_cell seed hash_ms ms hash.note)" \
+        "$(val_cell sqlite hash_ms ms hash.note)" "$(val_cell mysql hash_ms ms hash.note)" "$(val_ratio sqlite hash_ms)" "$(val_ratio mysql hash_ms)"
+      row "server idle RSS (after start + a few requests)" "$(val_cell seed idle_rss MB)" "$(val_cell sqlite idle_rss MB)" \
+        "$(val_cell mysql idle_rss MB)" "$(val_ratio sqlite idle_rss)" "$(val_ratio mysql idle_rss)"
+      row "server VmHWM after /healthz load" "—" "$(val_cell sqlite hwm_healthz MB healthz.note)" "$(val_cell mysql hwm_healthz MB healthz.note)" "—" "—"
+      row "server VmHWM, peak of the whole run" "$(val_cell seed hwm MB)" "$(val_cell sqlite hwm MB)" \
+        "$(val_cell mysql hwm MB)" "$(val_ratio sqlite hwm)" "$(val_ratio mysql hwm)"
+      if [ "$BENCH_TASKS" != 0 ]; then
+        row "server VmHWM, tasks scenarios (per table size)" "—" "$(hwm_sizes_cell sqlite)" "$(hwm_sizes_cell mysql)" "—" "—"
+      fi
+      row "MariaDB VmHWM" "$(val_cell seed db_hwm MB)" "n/a" "$(val_cell mysql db_hwm MB)" "—" "$(val_ratio mysql db_hwm)"
+    fi
     echo
     echo "Cells: req/s; p50 and p99 latency of completed requests only (wrk 4 ignores requests still in flight at the end," \
       "so a starved scenario looks better than it is). Ratios: req/s ours ÷ seed, then p99 seed → ours."
@@ -858,24 +988,32 @@ report() {
     echo
     echo "Targets (informational; $NPROC cores):"
     echo
-    mapfile -t lines < <(per_backend t_healthz)
-    target_line "GET /healthz ≥ 80,000 req/s" "${lines[@]}"
-    mapfile -t lines < <(per_backend t_idle)
-    target_line "idle RSS < 32 MB" "${lines[@]}"
-    mapfile -t lines < <(per_backend t_hwm)
-    target_line "server VmHWM under load < 64 MB" "${lines[@]}"
-    if have sqlite.ran; then target_line "authed read ≥ 15× seed on SQLite" "$(t_authed_ratio sqlite 15)"; fi
-    if have mysql.ran; then target_line "authed read ≥ 8× seed on MariaDB" "$(t_authed_ratio mysql 8)"; fi
-    mapfile -t lines < <(per_backend t_storm)
-    target_line "login storm: authed-read p99 < 10 ms" "${lines[@]}"
-    mapfile -t lines < <(per_backend t_logins)
-    target_line "logins/s ≥ 90% × $NPROC cores ÷ hash time" "${lines[@]}"
-    if [ "$BENCH_TASKS" != 0 ] && [ "$(task_sizes | wc -l)" -ge 2 ]; then
-      mapfile -t lines < <(per_backend t_tasks_scale)
-      target_line "tasks list p50 with $(size_label "$(task_sizes | tail -n1)") rows ≤ 2 × p50 with $(size_label "$(task_sizes | head -n1)")" "${lines[@]}"
+    if [ "$BENCH_FLOOD_ONLY" != 1 ]; then
+      mapfile -t lines < <(per_backend t_healthz)
+      target_line "GET /healthz ≥ 80,000 req/s" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_idle)
+      target_line "idle RSS < 32 MB" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_hwm)
+      target_line "server VmHWM under load < 64 MB" "${lines[@]}"
+      if have sqlite.ran; then target_line "authed read ≥ 15× seed on SQLite" "$(t_authed_ratio sqlite 15)"; fi
+      if have mysql.ran; then target_line "authed read ≥ 8× seed on MariaDB" "$(t_authed_ratio mysql 8)"; fi
+      mapfile -t lines < <(per_backend t_storm)
+      target_line "login storm: authed-read p99 < 10 ms" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_logins)
+      target_line "logins/s ≥ 90% × $NPROC cores ÷ hash time" "${lines[@]}"
+      if [ "$BENCH_TASKS" != 0 ] && [ "$(task_sizes | wc -l)" -ge 2 ]; then
+        mapfile -t lines < <(per_backend t_tasks_scale)
+        target_line "tasks list p50 with $(size_label "$(task_sizes | tail -n1)") rows ≤ 2 × p50 with $(size_label "$(task_sizes | head -n1)")" "${lines[@]}"
+      fi
+      if [ "$BENCH_TASKS" != 0 ] && have sqlite.ran; then
+        target_line "tasks list ≥ 10,000 req/s on SQLite" "$(t_tasks_rps sqlite)"
+      fi
     fi
-    if [ "$BENCH_TASKS" != 0 ] && have sqlite.ran; then
-      target_line "tasks list ≥ 10,000 req/s on SQLite" "$(t_tasks_rps sqlite)"
+    if [ "$BENCH_FLOOD" != 0 ]; then
+      mapfile -t lines < <(per_backend t_flood_rss)
+      target_line "RSS growth < 16 MB" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_flood_reads)
+      target_line "authed reads during body flood >= 80%" "${lines[@]}"
     fi
     if [ "${#PROBLEMS[@]}" -gt 0 ]; then
       echo
@@ -920,10 +1058,14 @@ main() {
   fi
   for b in $BENCH_BACKENDS; do
     case "$b" in
-      sqlite) run_ours sqlite; [ "$BENCH_TASKS" = 0 ] || run_tasks sqlite ;;
+      sqlite)
+        [ "$BENCH_FLOOD_ONLY" = 1 ] || run_ours sqlite
+        [ "$BENCH_TASKS" = 0 ] || run_tasks sqlite
+        [ "$BENCH_FLOOD" = 0 ] || run_flood sqlite ;;
       mysql | mariadb)
-        run_ours mysql
+        [ "$BENCH_FLOOD_ONLY" = 1 ] || run_ours mysql
         [ "$BENCH_TASKS" = 0 ] || run_tasks mysql
+        [ "$BENCH_FLOOD" = 0 ] || run_flood mysql
         stop_our_mariadb ;;
       *) broken "unknown back end '$b' in BENCH_BACKENDS (sqlite, mysql)" ;;
     esac
