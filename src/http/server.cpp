@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "core/time_format.hpp"
 #include "http/edge.hpp"
 #include "http/problem.hpp"
+#include "store/columns.hpp"
 
 namespace ikigai::http {
 namespace {
@@ -185,8 +187,7 @@ restinio::request_handling_status_t Server::Impl::Handle(const restinio::request
   r.request_id = incoming_id && IsValidRequestId(*incoming_id) ? *incoming_id : core::NewId(self.clock_, self.random_);
   r.client_ip = ClientAddress(req->remote_endpoint().address().to_string(), r.Header("x-forwarded-for"),
                               self.config_.trusted_proxies);
-  r.user_agent = r.Header("user-agent").value_or("");
-  if (r.user_agent.size() > 512) r.user_agent.resize(512);
+  r.user_agent = core::ValidUtf8Prefix(r.Header("user-agent").value_or(""), store::kUserAgentColumn);
 
   Match m = self.router_.Find(r.method, r.path);
   if (r.method == "OPTIONS" && m.kind != Match::Kind::kNotFound) {
