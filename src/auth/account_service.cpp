@@ -96,7 +96,9 @@ std::string AccountService::AccountSubject(store::Connection& c, const std::stri
 core::Result<void> AccountService::CheckLoginRate(const std::optional<std::string>& login,
                                                   const core::RequestMeta& meta) {
   return db_.Run([&](store::Connection& c) -> core::Result<void> {
-    return CheckLoginLimits(c, meta, login ? std::optional<std::string>(AccountSubject(c, *login)) : std::nullopt);
+    // An identifier too long to name any account has no account budget; its address has one.
+    const bool names_account = login && login->size() <= kMaxIdentifierBytes;
+    return CheckLoginLimits(c, meta, names_account ? std::optional<std::string>(AccountSubject(c, *login)) : std::nullopt);
   });
 }
 
@@ -123,6 +125,7 @@ void AccountService::RecordLoginFailure(const std::optional<store::UserRow>& use
 
 core::Result<TokenPair> AccountService::Login(const std::string& login, const std::string& password,
                                               const core::RequestMeta& meta) {
+  if (login.size() > kMaxIdentifierBytes) return RefuseImpossibleLogin(meta);
   // Count this attempt as a failure before checking the password, so that concurrent attempts
   // can never pass the limit together; a success takes the events back.
   struct Reserved {
@@ -183,6 +186,18 @@ core::Result<TokenPair> AccountService::Login(const std::string& login, const st
     }
     return StartSession(c, *user, meta);
   });
+}
+
+// An identifier longer than any username or email: no account can match, so neither the
+// database nor a hash is asked. It is still a failed sign-in from this address: counted on the
+// address (the same 429 as any failure over the limit), recorded as auth.login_failed, and
+// answered with the same 401 as an unknown account. Its length is all it tells, and the client
+// knows that already.
+core::Result<TokenPair> AccountService::RefuseImpossibleLogin(const core::RequestMeta& meta) {
+  auto counted = limiter_.Consume(db_, "login_address", meta.ip);
+  if (!counted) return core::Fail(counted.error());
+  RecordLoginFailure(std::nullopt, meta);
+  return core::Fail(Invalid());
 }
 
 core::Result<TokenPair> AccountService::StartSession(store::Connection& c, const store::UserRow& user,

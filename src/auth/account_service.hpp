@@ -99,6 +99,7 @@ class AccountService {
   core::Result<TokenPair> StartSession(store::Connection& c, const store::UserRow& user,
                                        const core::RequestMeta& meta);
   void RecordLoginFailure(const std::optional<store::UserRow>& user, const core::RequestMeta& meta);
+  core::Result<TokenPair> RefuseImpossibleLogin(const core::RequestMeta& meta);
   static std::string AccountSubject(store::Connection& c, const std::string& login);
   // 429 when the address, or the account subject when given, is at its failed-login limit.
   [[nodiscard]] core::Result<void> CheckLoginLimits(store::Connection& c, const core::RequestMeta& meta,

@@ -1,6 +1,7 @@
 // UUIDv7 generation and shape check.
 #include "core/ids.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -35,6 +36,12 @@ bool IsUuidText(std::string_view s) {
     }
   }
   return true;
+}
+
+bool IsIdText(std::string_view s) {
+  if (!IsUuidText(s) || s[14] != '7') return false;
+  if (s[19] != '8' && s[19] != '9' && s[19] != 'a' && s[19] != 'b') return false;
+  return std::none_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'F'; });
 }
 
 }  // namespace ikigai::core

@@ -133,6 +133,11 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   const auto t = sys_days{ymd} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
                  std::chrono::seconds{second} + std::chrono::milliseconds{millis} -
                  std::chrono::minutes{offset_minutes};
+  // The offset may carry the instant out of the years RFC 3339 can write ("0001-01-01T00:00:00+01:00"
+  // is in year 0 in UTC): such an instant could never be shown again, so it is not accepted.
+  static constexpr sys_days kFirst{year_month_day{std::chrono::year{1}, std::chrono::January, std::chrono::day{1}}};
+  static constexpr sys_days kPastLast{year_month_day{std::chrono::year{10000}, std::chrono::January, std::chrono::day{1}}};
+  if (t < kFirst || t >= kPastLast) return std::nullopt;
   return std::chrono::time_point_cast<std::chrono::milliseconds>(t);
 }
 

@@ -16,7 +16,8 @@ namespace ikigai::core {
 void AppendRfc3339(std::string& out, TimePoint t);
 
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" (T or t, Z or z). Returns nullopt for
-// anything else, including a missing offset or an impossible date.
+// anything else, including a missing offset, an impossible date, and an instant whose UTC form
+// falls outside the years 0001..9999 ("9999-12-31T23:59:59-00:01").
 [[nodiscard]] std::optional<TimePoint> ParseRfc3339(std::string_view s);
 
 // "Wed, 25 Nov 2026 13:34:57 GMT" for the HTTP Date header.

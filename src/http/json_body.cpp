@@ -1,13 +1,21 @@
-// JSON body parsing with a depth limit (nlohmann's SAX interface) and strict member reading.
+// JSON body parsing with a depth limit, no trailing bytes and no repeated keys (nlohmann's SAX
+// interface), and strict member reading.
 #include "http/json_body.hpp"
+
+#include <set>
+#include <string>
+#include <vector>
 
 namespace ikigai::http {
 namespace {
 
-// Validates syntax and depth without building anything; stops at the first problem.
-class DepthChecker final : public nlohmann::json_sax<nlohmann::json> {
+// Validates syntax, depth and key uniqueness without building anything; stops at the first
+// problem. Each open object keeps the set of its keys, so a repeated key is found at any depth.
+class StrictChecker final : public nlohmann::json_sax<nlohmann::json> {
  public:
-  bool too_deep = false;
+  enum class Problem { kNone, kSyntax, kTooDeep, kDuplicateKey };
+  Problem problem = Problem::kNone;
+
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
   bool number_integer(number_integer_t) override { return true; }
@@ -15,19 +23,31 @@ class DepthChecker final : public nlohmann::json_sax<nlohmann::json> {
   bool number_float(number_float_t, const string_t&) override { return true; }
   bool string(string_t&) override { return true; }
   bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return Enter(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return Leave(); }
+  bool start_object(std::size_t) override {
+    if (!Enter()) return false;
+    keys_.emplace_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (keys_.back().insert(k).second) return true;
+    problem = Problem::kDuplicateKey;
+    return false;
+  }
+  bool end_object() override {
+    keys_.pop_back();
+    return Leave();
+  }
   bool start_array(std::size_t) override { return Enter(); }
   bool end_array() override { return Leave(); }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    if (problem == Problem::kNone) problem = Problem::kSyntax;
     return false;
   }
 
  private:
   bool Enter() {
     if (++depth_ > kMaxJsonDepth) {
-      too_deep = true;
+      problem = Problem::kTooDeep;
       return false;
     }
     return true;
@@ -37,18 +57,33 @@ class DepthChecker final : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   int depth_ = 0;
+  std::vector<std::set<std::string>> keys_;
 };
 
 }  // namespace
 
 core::Result<nlohmann::json> ParseJsonObject(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
-  DepthChecker checker;
-  const bool ok = nlohmann::json::sax_parse(body, &checker, nlohmann::json::input_format_t::json, false);
-  if (!ok) {
-    return core::Fail(core::ErrorCode::kMalformedJson,
-                      checker.too_deep ? "The request body is nested too deeply (at most 32 levels)."
-                                       : "The request body is not valid JSON.");
+  // nlohmann's lexer takes a NUL byte for the end of the input, so "{}\0junk" would pass. A NUL
+  // is never part of JSON text (inside a string it must be escaped, outside only white space may
+  // stand), so any NUL byte makes the body malformed.
+  if (body.find('\0') != std::string::npos) {
+    return core::Fail(core::ErrorCode::kMalformedJson, "The request body is not valid JSON.");
+  }
+  StrictChecker checker;
+  // strict: nothing but white space may follow the value.
+  const bool ok = nlohmann::json::sax_parse(body, &checker, nlohmann::json::input_format_t::json, true);
+  if (!ok || checker.problem != StrictChecker::Problem::kNone) {
+    switch (checker.problem) {
+      case StrictChecker::Problem::kTooDeep:
+        return core::Fail(core::ErrorCode::kMalformedJson, "The request body is nested too deeply (at most 32 levels).");
+      case StrictChecker::Problem::kDuplicateKey:
+        return core::Fail(core::ErrorCode::kMalformedJson, "The request body has a member twice in one object.");
+      case StrictChecker::Problem::kNone:
+      case StrictChecker::Problem::kSyntax:
+        break;
+    }
+    return core::Fail(core::ErrorCode::kMalformedJson, "The request body is not valid JSON.");
   }
   nlohmann::json value = nlohmann::json::parse(body, nullptr, false);
   if (value.is_discarded()) return core::Fail(core::ErrorCode::kMalformedJson);

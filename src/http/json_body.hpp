@@ -17,7 +17,9 @@ namespace ikigai::http {
 
 inline constexpr int kMaxJsonDepth = 32;
 
-// An empty body is {}. Unparsable or nested deeper than kMaxJsonDepth: 400 malformed_json.
+// An empty body is {}. Unparsable, nested deeper than kMaxJsonDepth, anything but white space
+// after the value (a NUL byte included), or a key twice in one object (at any depth): 400
+// malformed_json.
 // Valid JSON that is not an object: 422 with errors.body.
 [[nodiscard]] core::Result<nlohmann::json> ParseJsonObject(const std::string& body);
 

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "core/text.hpp"
+
 namespace ikigai::http {
 
 core::Error BadQuery(const std::string& name, const std::string& why) {
@@ -15,6 +17,15 @@ std::optional<std::string> QueryParam(const Request& r, const char* name) {
   auto it = r.query.find(name);
   if (it == r.query.end()) return std::nullopt;
   return it->second;
+}
+
+core::Result<std::optional<std::string>> TextParam(const Request& r, const char* name, std::size_t max_bytes,
+                                                   const std::string& too_long) {
+  auto v = QueryParam(r, name);
+  if (!v) return std::optional<std::string>{};
+  if (v->size() > max_bytes) return core::Fail(BadQuery(name, too_long));
+  if (core::CountCodePoints(*v) < 0) return core::Fail(BadQuery(name, "must be valid UTF-8"));
+  return v;
 }
 
 core::Result<int> ParseLimit(const Request& r) {

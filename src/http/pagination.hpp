@@ -17,6 +17,12 @@ inline constexpr int kMaxLimit = 100;
 [[nodiscard]] core::Error BadQuery(const std::string& name, const std::string& why);
 // The first value of a query parameter, or nullopt.
 [[nodiscard]] std::optional<std::string> QueryParam(const Request& r, const char* name);
+// A free-text parameter (a search text, a tag): nullopt when absent; 400 naming it with
+// `too_long` when it is over max_bytes, and "must be valid UTF-8" when it is not (percent-decoding
+// can make any bytes, and no stored text can equal or contain them).
+[[nodiscard]] core::Result<std::optional<std::string>> TextParam(const Request& r, const char* name,
+                                                                 std::size_t max_bytes,
+                                                                 const std::string& too_long);
 // ?limit=: 1..100, default 20.
 [[nodiscard]] core::Result<int> ParseLimit(const Request& r);
 // ?name=true|false, or nullopt when absent.

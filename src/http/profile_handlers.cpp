@@ -75,10 +75,9 @@ core::Result<store::UserQuery> ParseUserQuery(const Request& r, const CursorSeal
   auto limit = ParseLimit(r);
   if (!limit) return core::Fail(limit.error());
   q.limit = *limit;
-  if (auto text = QueryParam(r, "q")) {
-    if (text->size() > 254) return core::Fail(BadQuery("q", "must be at most 254 characters"));
-    if (!text->empty()) q.q = *text;
-  }
+  auto text = TextParam(r, "q", 254, "must be at most 254 characters");
+  if (!text) return core::Fail(text.error());
+  if (*text && !(*text)->empty()) q.q = **text;
   if (auto role = QueryParam(r, "role")) {
     if (*role != "user" && *role != "admin") return core::Fail(BadQuery("role", "must be user or admin"));
     q.role = *role;

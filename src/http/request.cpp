@@ -6,10 +6,18 @@
 namespace ikigai::http {
 
 std::optional<std::string> Request::Header(std::string_view lower_name) const {
+  std::optional<std::string> combined;
+  const std::string_view separator = lower_name == "cookie" ? "; " : ", ";
   for (const auto& [name, value] : headers) {
-    if (name == lower_name) return value;
+    if (name != lower_name) continue;
+    if (combined) {
+      *combined += separator;
+      *combined += value;
+    } else {
+      combined = value;
+    }
   }
-  return std::nullopt;
+  return combined;
 }
 
 std::string Request::Param(const std::string& name) const {

@@ -32,7 +32,12 @@ struct Request {
   std::optional<auth::AuthContext> auth;  // set for routes that require authentication
   std::chrono::steady_clock::time_point started;
 
-  // First header with this lowercase name, or nullopt.
+  // The field value of this lowercase name: every field line of that name, in order, joined by
+  // ", " as RFC 9110 section 5.3 combines them ("; " for Cookie, RFC 9113 section 8.2.3), or
+  // nullopt when there is none. It is the only way handlers read headers, so a second line can
+  // never be overlooked: a list field (X-Forwarded-For, If-Match) gets all its members, and a
+  // singleton sent twice becomes a value its own parser refuses (docs/api.md, "Repeated header
+  // fields").
   [[nodiscard]] std::optional<std::string> Header(std::string_view lower_name) const;
   [[nodiscard]] std::string Param(const std::string& name) const;
   [[nodiscard]] core::RequestMeta Meta() const { return {client_ip, user_agent, request_id}; }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/ids.hpp"
+
 namespace ikigai::http {
 namespace {
 
@@ -60,6 +62,23 @@ void RouteMetrics::Observe(int status, std::chrono::microseconds elapsed) {
 Route& Router::Add(Route route) {
   if (route.path.empty() || route.path.front() != '/') throw std::invalid_argument("route must start with /");
   for (auto s : Split(route.path)) route.segments.emplace_back(s);
+  std::vector<std::string> id_params;
+  for (const auto& seg : route.segments) {
+    if (!IsParam(seg)) continue;
+    std::string name = seg.substr(1, seg.size() - 2);
+    if (name == "id" || name.ends_with("_id")) id_params.push_back(std::move(name));
+  }
+  if (!id_params.empty() && route.handler) {
+    // The handler runs after authentication and the role check, so an anonymous caller still
+    // gets 401 and a non-admin 403, as for any id; but an id that none of ours can be is 404
+    // before the handler reads the body or asks the database anything.
+    route.handler = [inner = std::move(route.handler), id_params = std::move(id_params)](Request& r) {
+      for (const auto& name : id_params) {
+        if (!core::IsIdText(r.Param(name))) return ErrorReply({core::ErrorCode::kNotFound}, r);
+      }
+      return inner(r);
+    };
+  }
   for (const auto& r : routes_) {
     if (r->method == route.method && r->path == route.path) {
       throw std::invalid_argument("duplicate route " + route.method + " " + route.path);

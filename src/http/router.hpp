@@ -56,6 +56,9 @@ struct Match {
 class Router {
  public:
   // REQUIRES: path starts with '/'; no two routes share method and template.
+  // A parameter named {id} or {..._id} holds one of our ids: when the segment cannot be one
+  // (core::IsIdText), the request is 404 not_found from inside the handler, so after
+  // authentication and role (401/403 keep their place) and before the body or the database.
   Route& Add(Route route);
   [[nodiscard]] Match Find(std::string_view method, std::string_view path) const;
   [[nodiscard]] const std::vector<std::unique_ptr<Route>>& Routes() const { return routes_; }

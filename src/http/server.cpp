@@ -21,10 +21,12 @@
 #include <unordered_map>
 
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "core/time_format.hpp"
 #include "http/edge.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
+#include "store/columns.hpp"
 
 namespace ikigai::http {
 namespace {
@@ -196,6 +198,10 @@ struct Server::Impl {
   tcp::acceptor acceptor{accept_strand};
   net::steady_timer accept_retry{accept_strand};
   net::steady_timer sweep_timer{accept_strand};
+  // Installed by Open, before "listening on" is printed: a SIGTERM that arrives before Run
+  // starts the I/O threads is kept, not fatal.
+  std::optional<net::signal_set> signals;
+  std::atomic<bool> stop_requested{false};
   bool accept_paused = false;  // on accept_strand
   std::vector<std::thread> threads;
 
@@ -422,8 +428,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     FillMeta();
     const auto& config = server_.Config();
     request_.client_ip = ClientAddress(Peer(), request_.Header("x-forwarded-for"), config.trusted_proxies);
-    request_.user_agent = request_.Header("user-agent").value_or("");
-    if (request_.user_agent.size() > 512) request_.user_agent.resize(512);
+    request_.user_agent = core::ValidUtf8Prefix(request_.Header("user-agent").value_or(""), store::kUserAgentColumn);
   }
 
   // The request id (and the client address when nothing else is known yet).
@@ -585,6 +590,10 @@ std::uint16_t Server::Open() {
     spdlog::warn("IKIGAI_MAX_CONNECTIONS is {} but only {} file descriptors are allowed (ulimit -n)",
                  config_.max_connections, files.rlim_cur);
   }
+  impl_->signals.emplace(impl_->io, SIGTERM, SIGINT);
+  impl_->signals->async_wait([this](const boost::system::error_code& ec, int) {
+    if (!ec) impl_->stop_requested = true;
+  });
   const tcp::endpoint endpoint(net::ip::make_address(config_.listen.host), config_.listen.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol());
@@ -600,16 +609,11 @@ std::uint16_t Server::Open() {
 }
 
 void Server::Run(std::chrono::seconds drain_timeout, const std::function<void()>& on_stop) {
-  net::signal_set signals(impl_->io, SIGTERM, SIGINT);
-  std::atomic<bool> stop_requested{false};
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) stop_requested = true;
-  });
   auto work = net::make_work_guard(impl_->io);
   for (unsigned i = 0; i < config_.io_threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->io.run(); });
   }
-  while (!stop_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (!impl_->stop_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
   spdlog::info("stopping: no new connections; draining {} in-flight request(s)", InFlight());
   draining_ = true;

@@ -117,14 +117,15 @@ core::Result<store::TaskQuery> ParseListQuery(const Request& r, const CursorSeal
     }
     q.status = *status;
   }
-  if (auto tag = get("tag")) {
-    if (tag->empty() || tag->size() > 128) return core::Fail(BadQuery("tag", "must be 1 to 32 characters"));
-    q.tag = *tag;
+  auto tag = TextParam(r, "tag", 128, "must be 1 to 32 characters");
+  if (!tag) return core::Fail(tag.error());
+  if (*tag) {
+    if ((*tag)->empty()) return core::Fail(BadQuery("tag", "must be 1 to 32 characters"));
+    q.tag = **tag;
   }
-  if (auto text = get("q")) {
-    if (text->size() > 200) return core::Fail(BadQuery("q", "must be at most 200 characters"));
-    if (!text->empty()) q.q = *text;
-  }
+  auto text = TextParam(r, "q", 200, "must be at most 200 characters");
+  if (!text) return core::Fail(text.error());
+  if (*text && !(*text)->empty()) q.q = **text;
   for (const char* name : {"due_before", "due_after"}) {
     if (auto v = get(name)) {
       auto t = core::ParseRfc3339(*v);

@@ -3,6 +3,8 @@
 
 #include <soci/soci.h>
 
+#include "store/columns.hpp"
+
 namespace ikigai::store {
 
 void ActivityStore::Insert(Connection& c, const ActivityRow& r) {
@@ -12,11 +14,15 @@ void ActivityStore::Insert(Connection& c, const ActivityRow& r) {
   soci::indicator actor_ind = r.actor_id ? soci::i_ok : soci::i_null;
   soci::indicator type_ind = r.target_type ? soci::i_ok : soci::i_null;
   soci::indicator target_ind = r.target_id ? soci::i_ok : soci::i_null;
+  // What the client sent about itself is stored as far as it fits, never refused.
+  const std::string ip = FitColumn(r.ip, kIpColumn);
+  const std::string user_agent = FitColumn(r.user_agent, kUserAgentColumn);
+  const std::string request_id = FitColumn(r.request_id, kRequestIdColumn);
   c.Sql() << "INSERT INTO activity (id, at, actor_id, action, target_type, target_id, ip, user_agent, request_id, "
              "data) VALUES (:id, :at, :actor, :action, :tt, :tid, :ip, :ua, :rid, :data)",
       soci::use(r.id), soci::use(r.at), soci::use(actor, actor_ind), soci::use(r.action),
-      soci::use(target_type, type_ind), soci::use(target_id, target_ind), soci::use(r.ip), soci::use(r.user_agent),
-      soci::use(r.request_id), soci::use(r.data);
+      soci::use(target_type, type_ind), soci::use(target_id, target_ind), soci::use(ip), soci::use(user_agent),
+      soci::use(request_id), soci::use(r.data);
 }
 
 void ActivityStore::DeleteAbout(Connection& c, const std::string& user_id) {

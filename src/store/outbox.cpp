@@ -3,6 +3,8 @@
 
 #include <soci/soci.h>
 
+#include "store/columns.hpp"
+
 namespace ikigai::store {
 
 void OutboxStore::Insert(Connection& c, const OutboxRow& r) {
@@ -55,7 +57,8 @@ void OutboxStore::MarkSent(Connection& c, const std::string& id, const std::stri
 
 void OutboxStore::MarkFailed(Connection& c, const std::string& id, const std::string& instance,
                              const std::string& error, std::optional<long long> next_attempt_at) {
-  const std::string message = error.substr(0, 500);
+  // The text comes from the mail server: it need be neither UTF-8 nor short.
+  const std::string message = FitColumn(error, kMailErrorColumn);
   if (next_attempt_at) {
     c.Sql() << "UPDATE mail_outbox SET status = 'pending', next_attempt_at = :n, claimed_by = NULL, "
                "claimed_until = NULL, last_error = :e WHERE id = :id AND claimed_by = :me",

@@ -3,6 +3,8 @@
 
 #include <soci/soci.h>
 
+#include "store/columns.hpp"
+
 namespace ikigai::store {
 namespace {
 
@@ -11,10 +13,12 @@ long long Affected(soci::statement& st) { return st.get_affected_rows(); }
 }  // namespace
 
 void SessionStore::Insert(Connection& c, const SessionRow& s) {
+  const std::string ip = FitColumn(s.ip, kIpColumn);
+  const std::string user_agent = FitColumn(s.user_agent, kUserAgentColumn);
   c.Sql() << "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent) "
              "VALUES (:id, :uid, :ca, :lu, :ea, :ip, :ua)",
       soci::use(s.id), soci::use(s.user_id), soci::use(s.created_at), soci::use(s.last_used_at),
-      soci::use(s.expires_at), soci::use(s.ip), soci::use(s.user_agent);
+      soci::use(s.expires_at), soci::use(ip), soci::use(user_agent);
 }
 
 void SessionStore::InsertRefreshToken(Connection& c, const std::string& token_hash, const std::string& session_id,

@@ -42,6 +42,10 @@ void CheckCircle(const char* name, const std::vector<std::string>& entries, core
       invalid.fields[name] = "each entry must be 1 to 200 characters";
       return;
     }
+    if (core::IsBlank(e)) {
+      invalid.fields[name] = "entries must not be blank";
+      return;
+    }
   }
 }
 

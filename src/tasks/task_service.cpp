@@ -35,6 +35,7 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
     const long n = core::CountCodePoints(*f.title);
     if (n < 1 || n > 200) invalid.fields["title"] = "must be 1 to 200 characters";
     else if (HasControl(*f.title, false)) invalid.fields["title"] = "must not contain control characters";
+    else if (core::IsBlank(*f.title)) invalid.fields["title"] = "must not be blank";
     else if (*f.title != task.title) { task.title = *f.title; changed.emplace_back("title"); }
   }
   if (f.notes) {
@@ -67,6 +68,7 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
       const long n = core::CountCodePoints(tag);
       if (n < 1 || n > 32) invalid.fields["tags"] = "each tag must be 1 to 32 characters";
       else if (HasControl(tag, false)) invalid.fields["tags"] = "tags must not contain control characters";
+      else if (core::IsBlank(tag)) invalid.fields["tags"] = "tags must not be blank";
       else if (!seen.insert(tag).second) invalid.fields["tags"] = "must not repeat a tag";
     }
     if (!invalid.fields.contains("tags") && *f.tags != task.tags) { task.tags = *f.tags; changed.emplace_back("tags"); }

@@ -35,6 +35,28 @@ TEST(IdsTest, IdsAreUnique) {
   EXPECT_EQ(ids.size(), 1000u);
 }
 
+TEST(IdsTest, IsIdTextAcceptsWhatNewIdMakes) {
+  support::FakeClock clock;
+  SodiumRandom random;
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(IsIdText(NewId(clock, random)));
+  EXPECT_TRUE(IsIdText("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"));
+  EXPECT_TRUE(IsIdText("01900000-0000-7000-b000-000000000000"));
+}
+
+TEST(IdsTest, IsIdTextRejectsEverythingElse) {
+  for (const std::string& s :
+       {std::string(""), std::string("1"), std::string("not-a-uuid"),
+        std::string("0193A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B"),   // uppercase: not what we write
+        std::string("0193a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b"),   // version 4
+        std::string("0193a1b2-c3d4-7e5f-ca9b-0c1d2e3f4a5b"),   // variant 110
+        std::string("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b0"),  // too long
+        std::string("0193a1b2c3d47e5f8a9b0c1d2e3f4a5b"),       // no dashes
+        std::string("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5\xff"),
+        std::string("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a\xc3\xa9")}) {
+    EXPECT_FALSE(IsIdText(s)) << s;
+  }
+}
+
 TEST(IdsTest, IsUuidTextRejectsOtherShapes) {
   EXPECT_FALSE(IsUuidText("not-a-uuid"));
   EXPECT_FALSE(IsUuidText("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5"));

@@ -51,5 +51,27 @@ TEST(TimeFormatTest, RefusesMissingZoneAndImpossibleDates) {
   EXPECT_FALSE(ParseRfc3339("tomorrow"));
 }
 
+TEST(TimeFormatTest, RefusesInstantsOutsideTheWritableYears) {
+  // Local years 0001..9999, but the offset moves the instant to year 10000 or 0 in UTC.
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59-23:59"));
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59-00:01"));
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:30:00.000-00:30"));
+  EXPECT_FALSE(ParseRfc3339("0001-01-01T00:00:00+01:00"));
+  EXPECT_FALSE(ParseRfc3339("0001-01-01T00:59:59.999+01:00"));
+  EXPECT_FALSE(ParseRfc3339("0000-12-31T23:00:00Z"));
+}
+
+TEST(TimeFormatTest, AcceptsTheEdgesOfTheWritableYears) {
+  auto last = ParseRfc3339("9999-12-31T23:59:59.999Z");
+  auto last_offset = ParseRfc3339("9999-12-31T23:59:59+00:01");
+  auto first = ParseRfc3339("0001-01-01T00:00:00Z");
+  auto first_offset = ParseRfc3339("0001-01-01T01:00:00+01:00");
+  ASSERT_TRUE(last && last_offset && first && first_offset);
+  EXPECT_EQ(FormatRfc3339(*last), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(*last_offset), "9999-12-31T23:58:59Z");
+  EXPECT_EQ(FormatRfc3339(*first), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(*first_offset, *first);
+}
+
 }  // namespace
 }  // namespace ikigai::core

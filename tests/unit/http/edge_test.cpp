@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/problem.hpp"
+#include "http/request.hpp"
 
 namespace ikigai::http {
 namespace {
@@ -34,6 +35,48 @@ TEST(EdgeTest, ClientAddressTakesRightmostUntrusted) {
   EXPECT_EQ(ClientAddress("10.0.0.1", std::string("garbage, 10.0.0.2"), t), "10.0.0.2");
   EXPECT_EQ(ClientAddress("::ffff:10.0.0.1", std::string("203.0.113.7"), t), "203.0.113.7");
   EXPECT_EQ(ClientAddress("10.0.0.1", std::nullopt, t), "10.0.0.1");
+}
+
+Request WithHeaders(std::vector<std::pair<std::string, std::string>> headers) {
+  Request r;
+  r.headers = std::move(headers);
+  return r;
+}
+
+TEST(EdgeTest, RepeatedFieldLinesAreCombinedInOrder) {
+  auto r = WithHeaders({{"x-forwarded-for", "198.51.100.1"}, {"user-agent", "ua"},
+                        {"x-forwarded-for", "203.0.113.7, 10.0.0.2"}, {"x-forwarded-for", "10.0.0.3"}});
+  EXPECT_EQ(r.Header("x-forwarded-for"), "198.51.100.1, 203.0.113.7, 10.0.0.2, 10.0.0.3");
+  EXPECT_EQ(r.Header("user-agent"), "ua");
+  EXPECT_EQ(r.Header("origin"), std::nullopt);
+  EXPECT_EQ(WithHeaders({{"x-a", ""}, {"x-a", "b"}}).Header("x-a"), ", b");
+  EXPECT_EQ(WithHeaders({{"cookie", "a=1"}, {"cookie", "b=2"}}).Header("cookie"), "a=1; b=2");
+}
+
+// A proxy that appends its own X-Forwarded-For line (HAProxy's option forwardfor) after the
+// client's: the proxy's line is the one to believe.
+TEST(EdgeTest, ClientAddressReadsEveryForwardedForLine) {
+  auto cfg = config::FromValues({{"IKIGAI_TRUSTED_PROXIES", "10.0.0.0/8"}});
+  ASSERT_TRUE(cfg);
+  const auto& t = cfg->trusted_proxies;
+  auto r = WithHeaders({{"x-forwarded-for", "1.2.3.4"}, {"x-forwarded-for", "203.0.113.7"}});
+  EXPECT_EQ(ClientAddress("10.0.0.1", r.Header("x-forwarded-for"), t), "203.0.113.7");
+  auto chained = WithHeaders({{"x-forwarded-for", "1.2.3.4"}, {"x-forwarded-for", "203.0.113.7, 10.0.0.9"}});
+  EXPECT_EQ(ClientAddress("10.0.0.1", chained.Header("x-forwarded-for"), t), "203.0.113.7");
+  // A forged client line with garbage cannot hide the proxy's line either.
+  auto garbage = WithHeaders({{"x-forwarded-for", "nonsense"}, {"x-forwarded-for", "203.0.113.7"}});
+  EXPECT_EQ(ClientAddress("10.0.0.1", garbage.Header("x-forwarded-for"), t), "203.0.113.7");
+}
+
+// A singleton field sent twice combines into a value its parser refuses.
+TEST(EdgeTest, RepeatedSingletonFieldsDoNotParse) {
+  auto request_id = WithHeaders({{"x-request-id", "abc"}, {"x-request-id", "def"}});
+  EXPECT_FALSE(IsValidRequestId(*request_id.Header("x-request-id")));
+  auto type = WithHeaders({{"content-type", "application/json"}, {"content-type", "application/json"}});
+  EXPECT_FALSE(IsJsonMediaType(*type.Header("content-type")));
+  const std::vector<std::string> allowed{"https://app.example.com"};
+  auto origin = WithHeaders({{"origin", "https://app.example.com"}, {"origin", "https://app.example.com"}});
+  EXPECT_FALSE(AllowedOrigin(origin.Header("origin"), allowed));
 }
 
 TEST(EdgeTest, JsonMediaType) {

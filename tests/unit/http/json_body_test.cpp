@@ -43,6 +43,52 @@ TEST(JsonBodyTest, InvalidUtf8IsMalformed) {
   EXPECT_EQ(v.error().code, core::ErrorCode::kMalformedJson);
 }
 
+void ExpectMalformed(const std::string& body) {
+  auto v = ParseJsonObject(body);
+  ASSERT_FALSE(v) << body;
+  EXPECT_EQ(v.error().code, core::ErrorCode::kMalformedJson) << body;
+}
+
+TEST(JsonBodyTest, BytesAfterTheValueAreMalformed) {
+  ExpectMalformed("{} x");
+  ExpectMalformed("{\"a\":1}}");
+  ExpectMalformed("{\"a\":1} {\"b\":2}");
+  ExpectMalformed("{\"a\":1}\n\t  garbage");
+  ExpectMalformed(std::string("{\"a\":1}\0", 8));
+  ExpectMalformed(std::string("{\"a\":1}\0junk", 12));
+  ExpectMalformed(std::string("{\"a\":1} \0 ", 10));
+  ExpectMalformed(std::string("\0{\"a\":1}", 8));
+}
+
+TEST(JsonBodyTest, TrailingWhiteSpaceIsFine) {
+  for (const char* body : {"{\"a\":1}  ", "{\"a\":1}\r\n", "\n {\"a\":1}\n\t"}) {
+    auto v = ParseJsonObject(body);
+    ASSERT_TRUE(v) << body;
+    EXPECT_EQ((*v)["a"], 1);
+  }
+}
+
+TEST(JsonBodyTest, AKeyTwiceInAnyObjectIsMalformed) {
+  ExpectMalformed(R"({"title":"a","title":"b"})");
+  ExpectMalformed(R"({"title":"a","notes":"","title":"a"})");
+  ExpectMalformed(R"({"a":{"x":1,"x":2}})");
+  ExpectMalformed(R"({"a":[1,{"k":[{"y":1,"y":1}]}]})");
+  ExpectMalformed(R"({"a":1,"\u0061":2})");  // the same key, escaped
+}
+
+TEST(JsonBodyTest, TheSameKeyInDifferentObjectsIsFine) {
+  auto v = ParseJsonObject(R"({"a":{"a":1},"b":[{"a":1},{"a":2}],"c":{"b":{"a":3}}})");
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)["c"]["b"]["a"], 3);
+  EXPECT_TRUE(ParseJsonObject(R"({"A":1,"a":2})"));  // keys are case-sensitive
+}
+
+TEST(JsonBodyTest, AnEscapedNulInAStringIsFine) {
+  auto v = ParseJsonObject(R"({"notes":"a\u0000b"})");
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)["notes"].get<std::string>(), std::string("a\0b", 3));
+}
+
 TEST(FieldReaderTest, UnknownFieldsAreRefused) {
   auto v = ParseJsonObject(R"({"username":"alice","role":"admin"})");
   ASSERT_TRUE(v);

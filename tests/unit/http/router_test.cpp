@@ -77,5 +77,53 @@ TEST_F(RouterTest, DuplicateRouteIsRefused) {
   EXPECT_THROW(router_.Add(MakeRoute("GET", "/api/v1/tasks")), std::invalid_argument);
 }
 
+// What the handler of a matched route answers for `path` (the route's own handler, as the server
+// would call it after authentication).
+struct Called {
+  int status = 0;
+  int handler_calls = 0;
+};
+
+Called Invoke(std::string_view method, const std::string& path, const std::string& template_path) {
+  Router router;
+  Called called;
+  router.Add(Route{.method = std::string(method), .path = template_path, .handler = [&called](Request&) {
+                     ++called.handler_calls;
+                     return NoContent();
+                   }});
+  auto m = router.Find(method, path);
+  if (m.kind != Match::Kind::kFound) return called;
+  Request r;
+  r.params = m.params;
+  called.status = m.route->handler(r).status;
+  return called;
+}
+
+TEST(RouterIdTest, AnIdThatCannotBeOursIs404WithoutTheHandler) {
+  for (const std::string& id : {std::string("abc-123"), std::string("1"), std::string("%ff"),
+                                std::string("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5\xff"),
+                                std::string("\xc3\xa9\xff"),
+                                std::string("0193A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B")}) {
+    auto called = Invoke("GET", "/api/v1/tasks/" + id, "/api/v1/tasks/{id}");
+    EXPECT_EQ(called.status, 404) << id;
+    EXPECT_EQ(called.handler_calls, 0) << id;
+  }
+}
+
+TEST(RouterIdTest, OurIdsReachTheHandler) {
+  auto called = Invoke("DELETE", "/api/v1/me/sessions/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                       "/api/v1/me/sessions/{id}");
+  EXPECT_EQ(called.status, 204);
+  EXPECT_EQ(called.handler_calls, 1);
+}
+
+TEST(RouterIdTest, OtherParametersAreNotIds) {
+  auto called = Invoke("GET", "/api/v1/me/export", "/api/v1/me/{thing}");
+  EXPECT_EQ(called.status, 204);
+  auto user_id = Invoke("GET", "/api/v1/users/nope/tasks", "/api/v1/users/{user_id}/tasks");
+  EXPECT_EQ(user_id.status, 404);
+  EXPECT_EQ(user_id.handler_calls, 0);
+}
+
 }  // namespace
 }  // namespace ikigai::http
