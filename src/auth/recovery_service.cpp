@@ -175,11 +175,22 @@ core::Result<void> RecoveryService::Resend(const AuthContext& who, const core::R
   (void)meta;
   const std::string address = who.user.pending_email.value_or(who.user.email);
   if (who.user.email_verified && !who.user.pending_email) return {};
+  // Each resend mails an address the account has not proved, so it is limited per account
+  // (verify_account): counted only when a mail goes out, and taken back if it could not be queued.
+  auto reserved = limiter_.Consume(db_, "verify_account", "user:" + who.user.id);
+  if (!reserved) return core::Fail(reserved.error());
   auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
     QueueVerification(c, who.user, address);
     return {};
   });
-  if (done) outbox_.Wake();
+  if (done) {
+    outbox_.Wake();
+  } else {
+    (void)db_.Run([&](store::Connection& c) -> core::Result<void> {
+      RateLimiter::Undo(c, *reserved);
+      return {};
+    });
+  }
   return done;
 }
 

@@ -25,7 +25,8 @@ class RecoveryService final : public AccountMailHook {
                                          const core::RequestMeta& meta);
   // 400 invalid_token; 409 when the address was taken by another account meanwhile.
   [[nodiscard]] core::Result<void> Verify(const std::string& token, const core::RequestMeta& meta);
-  // Mails a new verification link (older ones voided); nothing when already verified.
+  // Mails a new verification link (older ones voided); nothing when already verified. 429 with
+  // Retry-After beyond verify_account (default 3 resends per account per hour).
   [[nodiscard]] core::Result<void> Resend(const AuthContext& who, const core::RequestMeta& meta);
 
   // Queues a verification mail for `address` (registration, and an email change later).

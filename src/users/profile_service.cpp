@@ -38,10 +38,18 @@ ProfileService::ProfileService(store::Database& db, const config::Config& config
       accounts_(accounts),
       recovery_(recovery),
       outbox_(outbox),
+      limiter_(config, clock),
       recorder_(clock, random) {}
 
 core::Result<void> ProfileService::CheckConfirmationRate(const auth::AuthContext& who, const core::RequestMeta& meta) {
   return accounts_.CheckConfirmRate(who.user, meta);
+}
+
+core::Result<void> ProfileService::CheckEmailChangeRate(const auth::AuthContext& who, const std::string& email) {
+  if (store::LowerAscii(email) == store::LowerAscii(who.user.email)) return {};
+  return db_.Run([&](store::Connection& c) -> core::Result<void> {
+    return limiter_.Check(c, "email_change_account", "user:" + who.user.id);
+  });
 }
 
 core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who, const ProfileChanges& in,
@@ -69,6 +77,15 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
     if (auto ok = accounts_.ConfirmPassword(who.user, *in.current_password, "current_password", meta); !ok) {
       return core::Fail(ok.error());
     }
+  }
+
+  // A new address is counted before anything changes (so concurrent changes cannot pass the limit
+  // together) and taken back if it was not queued after all (409, a session gone).
+  std::optional<long long> reserved;
+  if (new_email) {
+    auto counted = limiter_.Consume(db_, "email_change_account", "user:" + who.user.id);
+    if (!counted) return core::Fail(counted.error());
+    reserved = *counted;
   }
 
   bool mail_queued = false;
@@ -113,6 +130,12 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
     return *after;
   });
   if (updated && mail_queued) outbox_.Wake();
+  if (reserved && !(updated && mail_queued)) {
+    (void)db_.Run([&](store::Connection& c) -> core::Result<void> {
+      auth::RateLimiter::Undo(c, *reserved);
+      return {};
+    });
+  }
   return updated;
 }
 

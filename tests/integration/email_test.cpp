@@ -556,6 +556,52 @@ TEST_F(VerifyEmailTest, ResendMailsANewLinkAndVoidsTheOldOne) {
   EXPECT_EQ(after.status, 202) << after;
 }
 
+TEST_F(VerifyEmailTest, FourthResendWithinAnHourIs429AndSendsNothing) {
+  // verify_account (default 3 per hour): a signed-in account cannot bomb the address it gave.
+  Http http(Server());
+  auto who = NewCredentials("verify_bomb");
+  auto barrier = NewCredentials("verify_bomb_barrier");
+  auto pair = support::RegisterAndLogin(http, who);
+  ASSERT_FALSE(AwaitToken(Sink(), who.email, kVerifyPrefix, 1).empty());
+  for (int i = 1; i <= 3; ++i) {
+    auto res = Resend(http, pair.access_token);
+    EXPECT_EQ(res.status, 202) << "resend " << i << " of 3 allowed: " << res;
+  }
+  ASSERT_EQ(AwaitTokens(Sink(), who.email, kVerifyPrefix, 4).size(), 4u);
+  auto fourth = Resend(http, pair.access_token);
+  EXPECT_TRUE(support::IsRateLimited(fourth, 3600)) << fourth;
+  // Barrier: a later mail to another account has arrived, so a fifth mail to `who` would have too.
+  (void)RegisterAndAwaitVerification(http, barrier);
+  EXPECT_EQ(support::MailTo(Sink(), who.email, kVerifyPrefix).size(), 4u) << "the 4th resend sent a mail";
+  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'verify_email' AND to_address = " +
+                            support::DirectDb::Quote(who.email)),
+            4);
+  // The refused request took no event: the limit ends with the window, not later.
+  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM login_attempts WHERE bucket = 'verify_account'"
+                        " AND subject = " + support::DirectDb::Quote("user:" + pair.user_id)),
+            3);
+}
+
+TEST_F(VerifyEmailTest, ConcurrentResendsSendNoMoreThanThree) {
+  Http http(Server());
+  auto who = NewCredentials("verify_race");
+  auto pair = support::RegisterAndLogin(http, who);
+  ASSERT_FALSE(AwaitToken(Sink(), who.email, kVerifyPrefix, 1).empty());
+  auto answers = AllAtOnce(10, [&](int) { return Resend(http, pair.access_token); });
+  int accepted = 0;
+  for (const auto& a : answers) {
+    if (a.status == 202) {
+      ++accepted;
+    } else {
+      EXPECT_TRUE(support::IsRateLimited(a, 3600)) << a;
+    }
+  }
+  EXPECT_LE(accepted, 3);
+  EXPECT_LE(Count(Db(), "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'verify_email' AND to_address = " +
+                            support::DirectDb::Quote(who.email)),
+            4);
+}
+
 TEST_F(VerifyEmailTest, ConcurrentVerifiesWithOneLinkSucceedOnce) {
   Http http(Server());
   auto who = NewCredentials("verify_race");
