@@ -5,6 +5,7 @@
 
 #include "core/ids.hpp"
 #include "core/time_format.hpp"
+#include "mail/templates.hpp"
 #include "store/one_time_tokens.hpp"
 #include "store/sessions.hpp"
 #include "store/users.hpp"
@@ -59,9 +60,9 @@ std::string RecoveryService::NewToken(store::Connection& c, const std::string& u
 
 void RecoveryService::QueueVerification(store::Connection& c, const store::UserRow& user, const std::string& address) {
   const std::string token = NewToken(c, user.id, "verify", kVerifyTtl, address);
+  // The address is unproved by definition: nothing the user typed goes into this mail.
   outbox_.Enqueue(c, user.id, "verify_email", address,
-                  {{"display_name", user.display_name}, {"email", address},
-                   {"link", config_.public_url + "/verify-email?token=" + token}});
+                  {{"email", address}, {"link", config_.public_url + "/verify-email?token=" + token}});
 }
 
 void RecoveryService::OnRegistered(store::Connection& c, const store::UserRow& user, const core::RequestMeta&) {
@@ -82,9 +83,9 @@ core::Result<void> RecoveryService::Forgot(const std::string& email, const core:
     auto user = store::UserStore::FindByLogin(c, email);
     if (!user || store::LowerAscii(user->email) != subject || user->disabled) return {};
     const std::string token = NewToken(c, user->id, "reset", kResetTtl, std::nullopt);
-    outbox_.Enqueue(c, user->id, "reset_password", user->email,
-                    {{"display_name", user->display_name},
-                     {"link", config_.public_url + "/reset-password?token=" + token}});
+    std::map<std::string, std::string> values = {{"link", config_.public_url + "/reset-password?token=" + token}};
+    mail::SetIfProved(values, user->email_verified, "display_name", user->display_name);
+    outbox_.Enqueue(c, user->id, "reset_password", user->email, values);
     recorder_.Record(c, meta, {.actor_id = user->id, .action = "auth.password_reset_requested",
                                .target_type = "user", .target_id = user->id});
     queued = true;
@@ -122,9 +123,11 @@ core::Result<void> RecoveryService::Reset(const std::string& token, const std::s
     // The reset link reached this address: that proves it as well as a verification link does.
     if (!user->email_verified) store::UserStore::SetEmailVerified(c, user->id, now);
     const long long revoked = store::SessionStore::RevokeAll(c, user->id, now);
-    outbox_.Enqueue(c, user->id, "password_changed", user->email,
-                    {{"display_name", user->display_name}, {"when", core::FormatRfc3339(clock_.Now())},
-                     {"reset_link", config_.public_url + "/forgot-password"}});
+    // Proved before this request, not by its link: the name was typed before anyone proved it.
+    std::map<std::string, std::string> values = {{"when", core::FormatRfc3339(clock_.Now())},
+                                                 {"reset_link", config_.public_url + "/forgot-password"}};
+    mail::SetIfProved(values, user->email_verified, "display_name", user->display_name);
+    outbox_.Enqueue(c, user->id, "password_changed", user->email, values);
     recorder_.Record(c, meta, {.actor_id = user->id, .action = "auth.password_reset", .target_type = "user",
                                .target_id = user->id, .data = {{"sessions_revoked", revoked}}});
     return {};
