@@ -115,6 +115,44 @@ bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
   return true;
 }
 
+// Narrows an existing file or folder to owner-only `mode` when group or others have any access
+// (made by an older version or copied in); a missing one is left alone.
+void NarrowToOwner(const std::filesystem::path& path, std::filesystem::perms mode) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return;
+  if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none) return;
+  fs::permissions(path, mode, ec);
+  if (ec) {
+    spdlog::warn("cannot make {} private to its owner: {}", path.string(), ec.message());
+  } else {
+    spdlog::info("made {} private to its owner (was readable by others)", path.string());
+  }
+}
+
+constexpr auto kPrivateFolder = std::filesystem::perms::owner_all;
+constexpr auto kPrivateFile = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+
+// The data folder holds the database, the development JWT secret and development mail (reset
+// links in clear): 0700, and each of those files 0600. New files get that from the process umask
+// (set in Main); this narrows what an older version left behind. Only the names we write are
+// touched, never other files an operator keeps there.
+void SecureDataFolder(const config::Config& cfg) {
+  namespace fs = std::filesystem;
+  const fs::path dir(cfg.data_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  NarrowToOwner(dir, kPrivateFolder);
+  NarrowToOwner(dir / "jwt_secret", kPrivateFile);
+  const fs::path mail = dir / "mail";
+  NarrowToOwner(mail, kPrivateFolder);
+  for (const auto& entry : fs::directory_iterator(mail, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".eml") || name.ends_with(".eml.tmp")) NarrowToOwner(entry.path(), kPrivateFile);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::size_t pool_size) {
@@ -127,6 +165,11 @@ std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::si
     std::error_code ec;
     const auto parent = std::filesystem::path(url->path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    // SQLite gives -wal, -shm and -journal the database file's mode, so a 0600 database keeps
+    // them 0600 too; a database left readable by an older version is narrowed first. Its folder
+    // is narrowed only when it is the data folder (SecureDataFolder): elsewhere it is the
+    // operator's.
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) NarrowToOwner(url->path + suffix, kPrivateFile);
   }
   store::DatabaseOptions options;
   options.pool_size = pool_size;
@@ -160,6 +203,7 @@ int RunMigrate(const config::Config& cfg) {
 int RunServe(config::Config cfg) {
   core::SystemClock clock;
   core::SodiumRandom random;
+  SecureDataFolder(cfg);
   if (!EnsureDevelopmentSecret(cfg, random)) return kExitFailure;
   auto db = OpenDatabase(cfg, cfg.db_pool_size + cfg.hash_threads);
   if (!db) return kExitUsage;
@@ -240,6 +284,11 @@ int RunServe(config::Config cfg) {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // Everything this process creates is for its owner only: the data folder, the SQLite database
+  // (and the -wal/-shm/-journal files SQLite makes beside it, with the database's mode), the
+  // development JWT secret and development mail. SQLite creates its files itself, so the umask is
+  // the one setting that reaches them; it is process-wide, hence set here before any thread.
+  umask(S_IRWXG | S_IRWXO);
   if (sodium_init() < 0) {
     std::cerr << "ikigai: libsodium failed to initialise\n";
     return kExitFailure;
