@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -153,6 +154,27 @@ void SecureDataFolder(const config::Config& cfg) {
   }
 }
 
+// At most about this much hashing waits per hashing thread: in a login storm a client beyond it
+// gets 503 with Retry-After at once instead of a long wait in the queue (1,024 hashes were about
+// 78 s of work on 2 threads).
+constexpr std::chrono::seconds kHashWaitPerThread{2};
+
+// Bounds the hashing pool's queue by time: one hash with the configured parameters is measured
+// here (~26 ms at the defaults), and the queue holds what the threads hash in kHashWaitPerThread,
+// never more than IKIGAI_QUEUE_LIMIT.
+void BoundHashQueue(http::WorkerPool& pool, const auth::PasswordHasher& hasher, const config::Config& cfg) {
+  const auto started = std::chrono::steady_clock::now();
+  (void)hasher.Hash("start-up measurement of one hash");
+  const auto hash_time = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
+  const std::size_t limit = http::QueueLimitForWait(hash_time, cfg.hash_threads, kHashWaitPerThread, cfg.queue_limit);
+  pool.SetCapacity(limit);
+  pool.SetTaskCost(hash_time);
+  spdlog::info("password hashing: {:.1f} ms per hash (Argon2id m={} KiB, t={}); hash queue limited to {} ({} s of "
+               "hashing per thread, {} threads, IKIGAI_QUEUE_LIMIT {})",
+               static_cast<double>(hash_time.count()) / 1e6, cfg.argon2_memory_kib, cfg.argon2_ops, limit,
+               kHashWaitPerThread.count(), cfg.hash_threads, cfg.queue_limit);
+}
+
 }  // namespace
 
 std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::size_t pool_size) {
@@ -233,6 +255,7 @@ int RunServe(config::Config cfg) {
   http::Router router;
   http::Server server(cfg, router, clock, random);
   server.SetAuthenticator(&authenticator);
+  BoundHashQueue(server.Hashers(), hasher, cfg);
   tasks::TaskService task_service(*db, clock, random);
   tasks::IkigaiMapService map_service(*db, clock, random);
   http::CursorSealer cursors(cfg.jwt_secrets);
