@@ -70,7 +70,6 @@ void RecoveryService::OnRegistered(store::Connection& c, const store::UserRow& u
 }
 
 core::Result<void> RecoveryService::Forgot(const std::string& email, const core::RequestMeta& meta) {
-  bool queued = false;
   const std::string subject = store::LowerAscii(email);
   // Counted in its own statements first, so concurrent requests see each other's events. Over the
   // limit: the same 202, and nothing is sent.
@@ -79,7 +78,19 @@ core::Result<void> RecoveryService::Forgot(const std::string& email, const core:
     if (allowed.error().code == core::ErrorCode::kRateLimited) return {};
     return core::Fail(allowed.error());
   }
+  // Whether the account exists is only learnt after the answer: a known address used to answer
+  // in 3.25 ms and an unknown one in 1.76 ms (token, mail rendering, three more writes and a
+  // commit), which told anyone which addresses have accounts.
+  auto later = [this, email, meta] { QueueReset(email, meta); };
+  if (!run_later_ || !run_later_(later)) later();
+  return {};
+}
+
+void RecoveryService::QueueReset(const std::string& email, const core::RequestMeta& meta) {
+  const std::string subject = store::LowerAscii(email);
+  bool queued = false;
   auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    queued = false;
     auto user = store::UserStore::FindByLogin(c, email);
     if (!user || store::LowerAscii(user->email) != subject || user->disabled) return {};
     const std::string token = NewToken(c, user->id, "reset", kResetTtl, std::nullopt);
@@ -91,9 +102,14 @@ core::Result<void> RecoveryService::Forgot(const std::string& email, const core:
     queued = true;
     return {};
   });
-  if (!done) return done;
+  if (!done) {
+    // The client has its 202 already; the address's event stays counted, so a retry is limited
+    // like any other request.
+    spdlog::warn("request {}: the password reset mail could not be queued: {}", meta.request_id,
+                 done.error().detail.empty() ? "database error" : done.error().detail);
+    return;
+  }
   if (queued) outbox_.Wake();
-  return {};
 }
 
 core::Result<void> RecoveryService::Reset(const std::string& token, const std::string& password,

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 
@@ -276,6 +277,10 @@ int RunServe(config::Config cfg) {
   mail::OutboxSender sender(*db, *mailer, {cfg.mail_from, cfg.mail_retry_min}, clock, random);
   auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox);
   accounts.SetMailHook(&recovery);
+  // Work a request leaves behind after its answer (forgot-password's look-up and mail); stopped,
+  // with what it holds done, before the database closes.
+  http::WorkerPool background("background", 1, cfg.queue_limit);
+  recovery.SetBackground([&background](std::function<void()> task) { return background.TrySubmit(std::move(task)); });
   users::ProfileService profile(*db, cfg, clock, random, accounts, recovery, outbox);
   users::AdminService admin(*db, clock, random);
   http::Services services{*db, accounts, task_service, map_service, cursors, recovery, profile, admin, &sender};
@@ -298,6 +303,7 @@ int RunServe(config::Config cfg) {
   outbox.SetWake([&jobs] { jobs.Wake(); });
   jobs.Start();
   server.Run(std::chrono::seconds(10), [&] { jobs.Stop(); });
+  background.Stop();
   db->Close();
   spdlog::info("stopped");
   spdlog::shutdown();
