@@ -47,6 +47,8 @@
 #      BENCH_SKIP_SEED (0; 1 = do not run the seed)
 #      BENCH_BACKENDS ("sqlite mysql"; "" = do not run ours)
 #      IKIGAI_BIN (build/release/ikigai)  HASH_LOGINS (20)  STARTUP_TIMEOUT (60 s)
+#      FORGOT_N (150: forgot-password requests per kind, known and unknown address)
+#      FORGOT_PAUSE (0.05 s between them)
 #      BENCH_TASKS (1; 0 = skip the tasks scenarios)
 #      BENCH_TASK_SIZES ("10000 1000000")  BENCH_TASK_USERS (10000)  BENCH_TASK_OWNED (100)
 #      TASKS_WARMUP (2s; 0 = none)  TASKS_THREADS (2)
@@ -73,6 +75,8 @@ BENCH_SKIP_SEED="${BENCH_SKIP_SEED:-0}"
 BENCH_BACKENDS="${BENCH_BACKENDS-sqlite mysql}"
 IKIGAI_BIN="${IKIGAI_BIN:-build/release/ikigai}"
 HASH_LOGINS="${HASH_LOGINS:-20}"
+FORGOT_N="${FORGOT_N:-150}"
+FORGOT_PAUSE="${FORGOT_PAUSE:-0.05}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-60}"
 BENCH_KEEP_TMP="${BENCH_KEEP_TMP:-0}"
 BENCH_KEEP_LOGS="${BENCH_KEEP_LOGS:-0}"
@@ -192,6 +196,40 @@ login_time_ms() {  # base_url login_path email password -> median ms of HASH_LOG
     times+=("$t")
   done
   printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) * 1000 }'
+}
+
+median_ms() {  # seconds, one per line -> median in ms with two decimals
+  sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) * 1000 }'
+}
+
+forgot_timing() {  # sys base_url(with API prefix) known_email data_dir out_dir: FORGOT_N forgot-password
+                   # requests for the known address and FORGOT_N for unknown ones, interleaved, one
+                   # connection each; sets R[sys.forgot_known_ms], R[sys.forgot_unknown_ms], R[sys.forgot_mails]
+  local sys="$1" base="$2" known="$3" data="$4" dir="$5" i out code email kind before after
+  local -a known_t=() unknown_t=()
+  before="$(find "$data/mail" -name '*.eml' 2>/dev/null | wc -l)"
+  for ((i = 0; i < 2 * FORGOT_N; i++)); do
+    if ((i % 2 == 0)); then kind=known; email="$known"; else kind=unknown; email="nobody-$i-$(rand_hex 3)@example.com"; fi
+    out="$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 \
+      -H 'Content-Type: application/json' -d "{\"email\":\"$email\"}" "$base/auth/password/forgot" || true)"
+    code="${out%% *}"
+    [ "$code" = 202 ] || { warn "$sys: forgot-password ($kind) #$i: HTTP ${code:-000}"; R[$sys.forgot.note]="failed (HTTP ${code:-000})"; return 1; }
+    echo "$kind ${out#* }" >>"$dir/forgot-times.txt"
+    # Each request is timed on a server that finished the previous one's background work (a known
+    # address's mail is made after its answer): back to back, that work would land on whichever
+    # request came next, i.e. always on an unknown one in this strict alternation.
+    sleep "$FORGOT_PAUSE"
+    if [ "$kind" = known ]; then known_t+=("${out#* }"); else unknown_t+=("${out#* }"); fi
+  done
+  R[$sys.forgot_known_ms]="$(printf '%s\n' "${known_t[@]}" | median_ms)"
+  R[$sys.forgot_unknown_ms]="$(printf '%s\n' "${unknown_t[@]}" | median_ms)"
+  # Rate limits are off in the bench, so every known request must still make its mail (written
+  # as DATA_DIR/mail/*.eml, no SMTP here): check the known path really did its work.
+  sleep 2
+  after="$(find "$data/mail" -name '*.eml' 2>/dev/null | wc -l)"
+  R[$sys.forgot_mails]="$((after - before))"
+  log "$sys: forgot-password medians: known ${R[$sys.forgot_known_ms]} ms, unknown ${R[$sys.forgot_unknown_ms]} ms" \
+    "($FORGOT_N each; $((after - before)) mails written for the known address)"
 }
 
 register_user() {  # base_url path username -> HTTP code, 000 if no answer (body in $TMP/last-register.json)
@@ -465,6 +503,7 @@ run_ours() {  # sqlite|mysql
     else
       R[$sys.hash.note]="failed"
     fi
+    forgot_timing "$sys" "$base$API_PREFIX" "$user@example.com" "$data" "$dir" || true
     run_seed_bench "$sys" "$base$API_PREFIX" "$dir/api" "$pid" "$dbpid" \
       REGISTER_PATH=/auth/register LOGIN_PATH=/auth/login AUTH_PATH=/me
   elif ! alive "$pid"; then
@@ -868,8 +907,19 @@ t_value() {  # key op limit unit-text
   if [ -z "$v" ]; then echo "n/a"; else mark "$2" "$v" "$3" "$4"; fi
 }
 t_hwm() { t_value "$1.hwm" '<' 64 "${R[$1.hwm]:-} MB"; }
+t_forgot() {  # known and unknown forgot-password medians within 1 ms of each other
+  local k="${R[$1.forgot_known_ms]:-}" u="${R[$1.forgot_unknown_ms]:-}" d
+  if [ -z "$k" ] || [ -z "$u" ]; then echo "n/a${R[$1.forgot.note]:+ (${R[$1.forgot.note]})}"; return; fi
+  d="$(awk -v a="$k" -v b="$u" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "%.2f", d }')"
+  mark '<' "$d" 1 "known $k ms, unknown $u ms (Δ $d ms; $FORGOT_N each; ${R[$1.forgot_mails]:-?} reset mails made)"
+}
 t_idle() { t_value "$1.idle_rss" '<' 32 "${R[$1.idle_rss]:-} MB"; }
 t_healthz() { t_value "$1.healthz.rps" '>=' 80000 "$(fmt_rps "${R[$1.healthz.rps]:-0}") req/s"; }
+
+forgot_cell() {  # system: "known / unknown ms"
+  if have "$1.forgot_known_ms"; then echo "${R[$1.forgot_known_ms]} / ${R[$1.forgot_unknown_ms]} ms"
+  elif have "$1.ran"; then echo "${R[$1.forgot.note]:-n/a}"; else echo "—"; fi
+}
 
 task_cell() {  # system item: scn_cell plus the hand check of one answer
   local c
@@ -971,6 +1021,8 @@ report() {
     if [ "$BENCH_FLOOD_ONLY" != 1 ]; then
       row "login, sequential ($HASH_LOGINS × 1 conn, median ≈ hash time)" "$(val_cell seed hash_ms ms hash.note)" \
         "$(val_cell sqlite hash_ms ms hash.note)" "$(val_cell mysql hash_ms ms hash.note)" "$(val_ratio sqlite hash_ms)" "$(val_ratio mysql hash_ms)"
+      row "forgot-password, known / unknown address ($FORGOT_N each, interleaved, median)" "—" \
+        "$(forgot_cell sqlite)" "$(forgot_cell mysql)" "—" "—"
       row "server idle RSS (after start + a few requests)" "$(val_cell seed idle_rss MB)" "$(val_cell sqlite idle_rss MB)" \
         "$(val_cell mysql idle_rss MB)" "$(val_ratio sqlite idle_rss)" "$(val_ratio mysql idle_rss)"
       row "server VmHWM after /healthz load" "—" "$(val_cell sqlite hwm_healthz MB healthz.note)" "$(val_cell mysql hwm_healthz MB healthz.note)" "—" "—"
@@ -1001,6 +1053,8 @@ report() {
       target_line "login storm: authed-read p99 < 10 ms" "${lines[@]}"
       mapfile -t lines < <(per_backend t_logins)
       target_line "logins/s ≥ 90% × $NPROC cores ÷ hash time" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_forgot)
+      target_line "forgot-password medians within 1 ms (known vs unknown address)" "${lines[@]}"
       if [ "$BENCH_TASKS" != 0 ] && [ "$(task_sizes | wc -l)" -ge 2 ]; then
         mapfile -t lines < <(per_backend t_tasks_scale)
         target_line "tasks list p50 with $(size_label "$(task_sizes | tail -n1)") rows ≤ 2 × p50 with $(size_label "$(task_sizes | head -n1)")" "${lines[@]}"

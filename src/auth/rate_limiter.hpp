@@ -1,5 +1,6 @@
 // Sliding-window limits counted in the database (API.md: login_account, login_address,
-// register_address, forgot_account, feedback_user), so that every instance sees every attempt.
+// register_address, forgot_account, feedback_user, verify_account, email_change_account), so that
+// every instance sees every attempt.
 #pragma once
 
 #include <map>

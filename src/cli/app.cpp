@@ -6,10 +6,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 
@@ -115,6 +117,65 @@ bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
   return true;
 }
 
+// Narrows an existing file or folder to owner-only `mode` when group or others have any access
+// (made by an older version or copied in); a missing one is left alone.
+void NarrowToOwner(const std::filesystem::path& path, std::filesystem::perms mode) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return;
+  if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none) return;
+  fs::permissions(path, mode, ec);
+  if (ec) {
+    spdlog::warn("cannot make {} private to its owner: {}", path.string(), ec.message());
+  } else {
+    spdlog::info("made {} private to its owner (was readable by others)", path.string());
+  }
+}
+
+constexpr auto kPrivateFolder = std::filesystem::perms::owner_all;
+constexpr auto kPrivateFile = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+
+// The data folder holds the database, the development JWT secret and development mail (reset
+// links in clear): 0700, and each of those files 0600. New files get that from the process umask
+// (set in Main); this narrows what an older version left behind. Only the names we write are
+// touched, never other files an operator keeps there.
+void SecureDataFolder(const config::Config& cfg) {
+  namespace fs = std::filesystem;
+  const fs::path dir(cfg.data_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  NarrowToOwner(dir, kPrivateFolder);
+  NarrowToOwner(dir / "jwt_secret", kPrivateFile);
+  const fs::path mail = dir / "mail";
+  NarrowToOwner(mail, kPrivateFolder);
+  for (const auto& entry : fs::directory_iterator(mail, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".eml") || name.ends_with(".eml.tmp")) NarrowToOwner(entry.path(), kPrivateFile);
+  }
+}
+
+// At most about this much hashing waits per hashing thread: in a login storm a client beyond it
+// gets 503 with Retry-After at once instead of a long wait in the queue (1,024 hashes were about
+// 78 s of work on 2 threads).
+constexpr std::chrono::seconds kHashWaitPerThread{2};
+
+// Bounds the hashing pool's queue by time: one hash with the configured parameters is measured
+// here (~26 ms at the defaults), and the queue holds what the threads hash in kHashWaitPerThread,
+// never more than IKIGAI_QUEUE_LIMIT.
+void BoundHashQueue(http::WorkerPool& pool, const auth::PasswordHasher& hasher, const config::Config& cfg) {
+  const auto started = std::chrono::steady_clock::now();
+  (void)hasher.Hash("start-up measurement of one hash");
+  const auto hash_time = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
+  const std::size_t limit = http::QueueLimitForWait(hash_time, cfg.hash_threads, kHashWaitPerThread, cfg.queue_limit);
+  pool.SetCapacity(limit);
+  pool.SetTaskCost(hash_time);
+  spdlog::info("password hashing: {:.1f} ms per hash (Argon2id m={} KiB, t={}); hash queue limited to {} ({} s of "
+               "hashing per thread, {} threads, IKIGAI_QUEUE_LIMIT {})",
+               static_cast<double>(hash_time.count()) / 1e6, cfg.argon2_memory_kib, cfg.argon2_ops, limit,
+               kHashWaitPerThread.count(), cfg.hash_threads, cfg.queue_limit);
+}
+
 }  // namespace
 
 std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::size_t pool_size) {
@@ -127,6 +188,11 @@ std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::si
     std::error_code ec;
     const auto parent = std::filesystem::path(url->path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    // SQLite gives -wal, -shm and -journal the database file's mode, so a 0600 database keeps
+    // them 0600 too; a database left readable by an older version is narrowed first. Its folder
+    // is narrowed only when it is the data folder (SecureDataFolder): elsewhere it is the
+    // operator's.
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) NarrowToOwner(url->path + suffix, kPrivateFile);
   }
   store::DatabaseOptions options;
   options.pool_size = pool_size;
@@ -160,6 +226,7 @@ int RunMigrate(const config::Config& cfg) {
 int RunServe(config::Config cfg) {
   core::SystemClock clock;
   core::SodiumRandom random;
+  SecureDataFolder(cfg);
   if (!EnsureDevelopmentSecret(cfg, random)) return kExitFailure;
   auto db = OpenDatabase(cfg, cfg.db_pool_size + cfg.hash_threads);
   if (!db) return kExitUsage;
@@ -189,6 +256,7 @@ int RunServe(config::Config cfg) {
   http::Router router;
   http::Server server(cfg, router, clock, random);
   server.SetAuthenticator(&authenticator);
+  BoundHashQueue(server.Hashers(), hasher, cfg);
   tasks::TaskService task_service(*db, clock, random);
   tasks::IkigaiMapService map_service(*db, clock, random);
   http::CursorSealer cursors(cfg.jwt_secrets);
@@ -209,6 +277,10 @@ int RunServe(config::Config cfg) {
   mail::OutboxSender sender(*db, *mailer, {cfg.mail_from, cfg.mail_retry_min}, clock, random);
   auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox);
   accounts.SetMailHook(&recovery);
+  // Work a request leaves behind after its answer (forgot-password's look-up and mail); stopped,
+  // with what it holds done, before the database closes.
+  http::WorkerPool background("background", 1, cfg.queue_limit);
+  recovery.SetBackground([&background](std::function<void()> task) { return background.TrySubmit(std::move(task)); });
   users::ProfileService profile(*db, cfg, clock, random, accounts, recovery, outbox);
   users::AdminService admin(*db, clock, random);
   http::Services services{*db, accounts, task_service, map_service, cursors, recovery, profile, admin, &sender};
@@ -231,6 +303,7 @@ int RunServe(config::Config cfg) {
   outbox.SetWake([&jobs] { jobs.Wake(); });
   jobs.Start();
   server.Run(std::chrono::seconds(10), [&] { jobs.Stop(); });
+  background.Stop();
   db->Close();
   spdlog::info("stopped");
   spdlog::shutdown();
@@ -240,6 +313,11 @@ int RunServe(config::Config cfg) {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // Everything this process creates is for its owner only: the data folder, the SQLite database
+  // (and the -wal/-shm/-journal files SQLite makes beside it, with the database's mode), the
+  // development JWT secret and development mail. SQLite creates its files itself, so the umask is
+  // the one setting that reaches them; it is process-wide, hence set here before any thread.
+  umask(S_IRWXG | S_IRWXO);
   if (sodium_init() < 0) {
     std::cerr << "ikigai: libsodium failed to initialise\n";
     return kExitFailure;

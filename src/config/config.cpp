@@ -53,6 +53,10 @@ const std::map<std::string, RateLimit>& DefaultRateLimits() {
       {"register_address", {20, std::chrono::hours{1}}},
       {"forgot_account", {3, std::chrono::hours{1}}},
       {"feedback_user", {20, std::chrono::hours{1}}},
+      // Mails a signed-in account can aim at an address it has not proved: verification resends,
+      // and email changes (each mails a link to the new address), so neither can bomb a mailbox.
+      {"verify_account", {3, std::chrono::hours{1}}},
+      {"email_change_account", {3, std::chrono::hours{1}}},
   };
   return kDefaults;
 }
@@ -142,7 +146,7 @@ const std::vector<Setting>& Settings() {
       {"IKIGAI_JOBS_INTERVAL", "--jobs-interval", "30", "how often background jobs look for work"},
       {"IKIGAI_MAIL_RETRY_MIN", "--mail-retry-min", "60", "first retry delay of an email that could not be sent (doubles up to 1 h)"},
       {"IKIGAI_ACTIVITY_RETENTION_DAYS", "--activity-retention-days", "365", "days of activity kept"},
-      {"IKIGAI_RATE_LIMITS", "--rate-limits", "", "overrides, e.g. login_account=10/15m,register_address=20/1h; off disables"},
+      {"IKIGAI_RATE_LIMITS", "--rate-limits", "", "overrides, e.g. login_account=10/15m,verify_account=3/1h; off disables"},
       {"IKIGAI_IO_THREADS", "--io-threads", "2", "HTTP I/O threads"},
       {"IKIGAI_MAX_CONNECTIONS", "--max-connections", "9000", "open connections before the server stops accepting until one closes"},
       {"IKIGAI_WORKERS", "--workers", "4", "database worker threads (more than twice the cores only adds context switches)"},

@@ -85,13 +85,18 @@ std::string RenderMetrics(Server& server, const store::Database& db, const mail:
                         "# TYPE ikigai_worker_threads gauge\n";
   std::string rejected = "# HELP ikigai_worker_rejected_total Tasks refused because the queue was full (503).\n"
                          "# TYPE ikigai_worker_rejected_total counter\n";
+  std::string capacity = "# HELP ikigai_worker_queue_capacity Tasks a worker pool queues before it answers 503 "
+                         "(hash pool: derived from the hash time measured at start-up).\n"
+                         "# TYPE ikigai_worker_queue_capacity gauge\n";
   for (WorkerPool* pool : {&server.Workers(), &server.Hashers()}) {
     fmt::format_to(std::back_inserter(out), "ikigai_worker_queue_depth{{pool=\"{}\"}} {}\n", pool->Name(), pool->Depth());
     fmt::format_to(std::back_inserter(busy), "ikigai_worker_busy{{pool=\"{}\"}} {}\n", pool->Name(), pool->Busy());
     fmt::format_to(std::back_inserter(threads), "ikigai_worker_threads{{pool=\"{}\"}} {}\n", pool->Name(), pool->Threads());
     fmt::format_to(std::back_inserter(rejected), "ikigai_worker_rejected_total{{pool=\"{}\"}} {}\n", pool->Name(), pool->Rejected());
+    fmt::format_to(std::back_inserter(capacity), "ikigai_worker_queue_capacity{{pool=\"{}\"}} {}\n", pool->Name(),
+                   pool->Capacity());
   }
-  out += busy + threads + rejected;
+  out += busy + threads + rejected + capacity;
   const auto stats = db.Stats();
   fmt::format_to(std::back_inserter(out),
                  "# HELP ikigai_db_pool_connections Database connections of the pool.\n"

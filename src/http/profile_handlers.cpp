@@ -23,6 +23,9 @@ Reply UpdateProfile(users::ProfileService& profile, Request& r) {
   auto body = ParseJsonObject(r.body);
   if (!body) return ErrorReply(body.error(), r);
   if (auto limited = ConfirmationRate(profile, *body, "current_password", r)) return *limited;
+  if (auto email = body->find("email"); email != body->end() && email->is_string()) {
+    if (auto ok = profile.CheckEmailChangeRate(*r.auth, email->get<std::string>()); !ok) return ErrorReply(ok.error(), r);
+  }
   FieldReader f(*body);
   users::ProfileChanges in;
   in.username = f.String("username");

@@ -762,7 +762,8 @@ void Server::Impl::Process(const std::shared_ptr<Connection>& connection, Reques
     connection->Deliver(Invoke(connection->CurrentRequest(), route), *route.metrics);
   });
   if (!queued) {
-    core::Error busy{core::ErrorCode::kUnavailable, "The server is busy. Try again shortly.", {}, 1};
+    core::Error busy{core::ErrorCode::kUnavailable, "The server is busy. Try again shortly.", {},
+                     pool.RetryAfterSeconds()};
     connection->Deliver(ErrorReply(busy, r), *route.metrics);
   }
 }

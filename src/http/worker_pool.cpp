@@ -1,6 +1,9 @@
 // Bounded worker pool.
 #include "http/worker_pool.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -8,7 +11,7 @@
 namespace ikigai::http {
 
 WorkerPool::WorkerPool(std::string name, unsigned threads, std::size_t capacity, int nice)
-    : name_(std::move(name)), capacity_(capacity) {
+    : name_(std::move(name)), capacity_(capacity), thread_count_(threads) {
   for (unsigned i = 0; i < threads; ++i) {
     threads_.emplace_back([this, nice] {
       if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
@@ -32,6 +35,37 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
   }
   wake_.notify_one();
   return true;
+}
+
+void WorkerPool::SetCapacity(std::size_t capacity) {
+  std::lock_guard lock(mutex_);
+  capacity_ = std::max<std::size_t>(1, capacity);
+}
+
+std::size_t WorkerPool::Capacity() const {
+  std::lock_guard lock(mutex_);
+  return capacity_;
+}
+
+void WorkerPool::SetTaskCost(std::chrono::nanoseconds cost) {
+  task_cost_ns_.store(std::max<std::int64_t>(0, cost.count()), std::memory_order_relaxed);
+}
+
+int WorkerPool::RetryAfterSeconds() const {
+  const auto threads = std::max(1u, thread_count_);
+  const auto work = static_cast<double>(Depth() + Busy()) *
+                    static_cast<double>(task_cost_ns_.load(std::memory_order_relaxed)) / 1e9;
+  const double seconds = std::ceil(work / static_cast<double>(threads));
+  return seconds < 1 ? 1 : static_cast<int>(std::min(seconds, 3600.0));
+}
+
+std::size_t QueueLimitForWait(std::chrono::nanoseconds task_cost, unsigned threads,
+                              std::chrono::nanoseconds wait_per_thread, std::size_t upper_bound) {
+  const auto per_thread = task_cost.count() <= 0
+                              ? upper_bound
+                              : static_cast<std::size_t>(std::max<std::int64_t>(1, wait_per_thread / task_cost));
+  const std::size_t total = per_thread >= upper_bound ? upper_bound : per_thread * std::max(1u, threads);
+  return std::clamp<std::size_t>(total, 1, std::max<std::size_t>(1, upper_bound));
 }
 
 void WorkerPool::Stop() {

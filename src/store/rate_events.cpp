@@ -50,7 +50,7 @@ void RateEventStore::RemoveSubject(Connection& c, const std::string& subject) {
   const std::string s = Subject(subject);
   // Every bucket named, so that the (bucket, subject, at) index finds the rows.
   c.Sql() << "DELETE FROM login_attempts WHERE bucket IN ('login_account', 'login_address', 'register_address', "
-             "'forgot_account', 'feedback_user') AND subject = :s",
+             "'forgot_account', 'feedback_user', 'verify_account', 'email_change_account') AND subject = :s",
       soci::use(s);
 }
 

@@ -3,6 +3,7 @@
 
 #include "auth/validation.hpp"
 #include "core/time_format.hpp"
+#include "mail/templates.hpp"
 #include "store/sessions.hpp"
 #include "users/account_rules.hpp"
 
@@ -38,10 +39,18 @@ ProfileService::ProfileService(store::Database& db, const config::Config& config
       accounts_(accounts),
       recovery_(recovery),
       outbox_(outbox),
+      limiter_(config, clock),
       recorder_(clock, random) {}
 
 core::Result<void> ProfileService::CheckConfirmationRate(const auth::AuthContext& who, const core::RequestMeta& meta) {
   return accounts_.CheckConfirmRate(who.user, meta);
+}
+
+core::Result<void> ProfileService::CheckEmailChangeRate(const auth::AuthContext& who, const std::string& email) {
+  if (store::LowerAscii(email) == store::LowerAscii(who.user.email)) return {};
+  return db_.Run([&](store::Connection& c) -> core::Result<void> {
+    return limiter_.Check(c, "email_change_account", "user:" + who.user.id);
+  });
 }
 
 core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who, const ProfileChanges& in,
@@ -69,6 +78,15 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
     if (auto ok = accounts_.ConfirmPassword(who.user, *in.current_password, "current_password", meta); !ok) {
       return core::Fail(ok.error());
     }
+  }
+
+  // A new address is counted before anything changes (so concurrent changes cannot pass the limit
+  // together) and taken back if it was not queued after all (409, a session gone).
+  std::optional<long long> reserved;
+  if (new_email) {
+    auto counted = limiter_.Consume(db_, "email_change_account", "user:" + who.user.id);
+    if (!counted) return core::Fail(counted.error());
+    reserved = *counted;
   }
 
   bool mail_queued = false;
@@ -99,12 +117,12 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
       // The new address proves itself with the link; the old one hears of it at once, so that a
       // stolen session cannot move the account away quietly.
       recovery_.QueueVerification(c, *after, *in.email);
-      outbox_.Enqueue(c, user.id, "email_changed", user.email,
-                      {{"display_name", after->display_name},
-                       {"old_email", user.email},
-                       {"new_email", *in.email},
-                       {"when", core::FormatRfc3339(now)},
-                       {"reset_link", config_.public_url + "/forgot-password"}});
+      std::map<std::string, std::string> values = {{"old_email", user.email},
+                                                   {"when", core::FormatRfc3339(now)},
+                                                   {"reset_link", config_.public_url + "/forgot-password"}};
+      mail::SetIfProved(values, user.email_verified, "display_name", after->display_name);
+      mail::SetIfProved(values, user.email_verified, "new_email", *in.email);
+      outbox_.Enqueue(c, user.id, "email_changed", user.email, values);
       mail_queued = true;
       data["email_pending"] = true;
     }
@@ -113,6 +131,12 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
     return *after;
   });
   if (updated && mail_queued) outbox_.Wake();
+  if (reserved && !(updated && mail_queued)) {
+    (void)db_.Run([&](store::Connection& c) -> core::Result<void> {
+      auth::RateLimiter::Undo(c, *reserved);
+      return {};
+    });
+  }
   return updated;
 }
 
@@ -144,10 +168,10 @@ core::Result<void> ProfileService::ChangePassword(const auth::AuthContext& who, 
     store::UserStore::ClearPendingEmail(c, who.user.id, now_ms);
     // The session that changed the password stays; every other one ends now.
     const long long revoked = store::SessionStore::RevokeAll(c, who.user.id, now_ms, who.session_id);
-    outbox_.Enqueue(c, who.user.id, "password_changed", locked->user.email,
-                    {{"display_name", locked->user.display_name},
-                     {"when", core::FormatRfc3339(now)},
-                     {"reset_link", config_.public_url + "/forgot-password"}});
+    std::map<std::string, std::string> values = {{"when", core::FormatRfc3339(now)},
+                                                 {"reset_link", config_.public_url + "/forgot-password"}};
+    mail::SetIfProved(values, locked->user.email_verified, "display_name", locked->user.display_name);
+    outbox_.Enqueue(c, who.user.id, "password_changed", locked->user.email, values);
     recorder_.Record(c, meta, {.actor_id = who.user.id, .action = "user.password_changed", .target_type = "user",
                                .target_id = who.user.id, .data = {{"sessions_revoked", revoked}}});
     return {};

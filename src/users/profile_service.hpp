@@ -7,6 +7,7 @@
 
 #include "activity/recorder.hpp"
 #include "auth/account_service.hpp"
+#include "auth/rate_limiter.hpp"
 #include "auth/recovery_service.hpp"
 #include "config/config.hpp"
 #include "mail/outbox.hpp"
@@ -29,9 +30,14 @@ class ProfileService {
   // 429 when the account is over its failed-login limit: password confirmations count as logins,
   // so a stolen access token cannot be used to guess the password faster than the login form.
   [[nodiscard]] core::Result<void> CheckConfirmationRate(const auth::AuthContext& who, const core::RequestMeta& meta);
+  // 429 with Retry-After when `email` would change the address (it differs from the current one
+  // in more than case) and the account is at its email_change_account limit (default 3 per hour):
+  // every change mails a link to an address nobody has proved yet.
+  [[nodiscard]] core::Result<void> CheckEmailChangeRate(const auth::AuthContext& who, const std::string& email);
 
   // 422 for field rules or a missing/wrong current_password (required to change the email), 409
-  // for a username or email that belongs to another account. A new email becomes pending: a link
+  // for a username or email that belongs to another account, 429 for a new email beyond
+  // email_change_account (nothing of the request is applied). A new email becomes pending: a link
   // goes to it and a notice to the old address. Verifies a password: call on the hash pool.
   [[nodiscard]] core::Result<store::UserRow> Update(const auth::AuthContext& who, const ProfileChanges& changes,
                                                     const core::RequestMeta& meta);
@@ -51,6 +57,7 @@ class ProfileService {
   auth::AccountService& accounts_;
   auth::RecoveryService& recovery_;
   const mail::Outbox& outbox_;
+  auth::RateLimiter limiter_;
   activity::Recorder recorder_;
 };
 

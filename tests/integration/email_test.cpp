@@ -505,9 +505,10 @@ TEST_F(VerifyEmailTest, RoundTripMarksTheAddressVerified) {
   ASSERT_EQ(mails.size(), 1u) << "no verification mail reached " << who.email;
   const Email& mail = mails[0];
   EXPECT_EQ(support::AddressOf(mail.Header("To")), who.email);
-  EXPECT_NE(mail.Text().find("Hello " + name), std::string::npos) << "greeting: " << mail.Text();
-  EXPECT_NE(support::HtmlUnescape(mail.Html()).find("Hello " + name), std::string::npos)
-      << "greeting: " << mail.Html();
+  // The address is not proved yet: a neutral greeting, never the name the registration typed.
+  EXPECT_NE(mail.Text().find("Hello,"), std::string::npos) << "greeting: " << mail.Text();
+  EXPECT_EQ(mail.Text().find(name), std::string::npos) << "greeting: " << mail.Text();
+  EXPECT_EQ(support::HtmlUnescape(mail.Html()).find(name), std::string::npos) << "greeting: " << mail.Html();
   const std::string link = support::LinkIn(mail.Text(), kVerifyPrefix);
   const std::string token = link.substr(std::min(link.size(), kVerifyPrefix.size()));
   ASSERT_TRUE(IsWellFormedToken(token)) << mail.Text();
@@ -554,6 +555,52 @@ TEST_F(VerifyEmailTest, ResendMailsANewLinkAndVoidsTheOldOne) {
   // Once verified, asking again is still accepted.
   auto after = Resend(http, pair.access_token);
   EXPECT_EQ(after.status, 202) << after;
+}
+
+TEST_F(VerifyEmailTest, FourthResendWithinAnHourIs429AndSendsNothing) {
+  // verify_account (default 3 per hour): a signed-in account cannot bomb the address it gave.
+  Http http(Server());
+  auto who = NewCredentials("verify_bomb");
+  auto barrier = NewCredentials("verify_bomb_barrier");
+  auto pair = support::RegisterAndLogin(http, who);
+  ASSERT_FALSE(AwaitToken(Sink(), who.email, kVerifyPrefix, 1).empty());
+  for (int i = 1; i <= 3; ++i) {
+    auto res = Resend(http, pair.access_token);
+    EXPECT_EQ(res.status, 202) << "resend " << i << " of 3 allowed: " << res;
+  }
+  ASSERT_EQ(AwaitTokens(Sink(), who.email, kVerifyPrefix, 4).size(), 4u);
+  auto fourth = Resend(http, pair.access_token);
+  EXPECT_TRUE(support::IsRateLimited(fourth, 3600)) << fourth;
+  // Barrier: a later mail to another account has arrived, so a fifth mail to `who` would have too.
+  (void)RegisterAndAwaitVerification(http, barrier);
+  EXPECT_EQ(support::MailTo(Sink(), who.email, kVerifyPrefix).size(), 4u) << "the 4th resend sent a mail";
+  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'verify_email' AND to_address = " +
+                            support::DirectDb::Quote(who.email)),
+            4);
+  // The refused request took no event: the limit ends with the window, not later.
+  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM login_attempts WHERE bucket = 'verify_account'"
+                        " AND subject = " + support::DirectDb::Quote("user:" + pair.user_id)),
+            3);
+}
+
+TEST_F(VerifyEmailTest, ConcurrentResendsSendNoMoreThanThree) {
+  Http http(Server());
+  auto who = NewCredentials("verify_race");
+  auto pair = support::RegisterAndLogin(http, who);
+  ASSERT_FALSE(AwaitToken(Sink(), who.email, kVerifyPrefix, 1).empty());
+  auto answers = AllAtOnce(10, [&](int) { return Resend(http, pair.access_token); });
+  int accepted = 0;
+  for (const auto& a : answers) {
+    if (a.status == 202) {
+      ++accepted;
+    } else {
+      EXPECT_TRUE(support::IsRateLimited(a, 3600)) << a;
+    }
+  }
+  EXPECT_LE(accepted, 3);
+  EXPECT_LE(Count(Db(), "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'verify_email' AND to_address = " +
+                            support::DirectDb::Quote(who.email)),
+            4);
 }
 
 TEST_F(VerifyEmailTest, ConcurrentVerifiesWithOneLinkSucceedOnce) {
@@ -776,17 +823,24 @@ TEST_F(MessageFormatTest, HeadersAndMultipartStructure) {
     EXPECT_EQ(Lower(part.MediaParam("charset")), "utf-8") << part.Header("Content-Type");
     const std::string cte = Lower(part.Header("Content-Transfer-Encoding"));
     EXPECT_TRUE(cte == "base64" || cte == "quoted-printable") << "8-bit text needs an encoding: " << cte;
-    EXPECT_NE(part.body.find(name), std::string::npos) << part.body;
+    EXPECT_EQ(part.body.find(name), std::string::npos) << "the display name went to an unproved address: " << part.body;
   }
   const std::string text_link = support::LinkIn(mail.Text(), kOddVerifyPrefix);
-  EXPECT_TRUE(IsWellFormedToken(text_link.substr(std::min(text_link.size(), kOddVerifyPrefix.size()))));
+  const std::string token = text_link.substr(std::min(text_link.size(), kOddVerifyPrefix.size()));
+  EXPECT_TRUE(IsWellFormedToken(token));
 
-  // Every mail has its own Message-ID.
+  // Every mail has its own Message-ID; to the proved address the name comes through in UTF-8.
+  ASSERT_EQ(Verify(http, token).status, 204);
   ASSERT_EQ(Forgot(http, who.email).status, 202);
   auto resets = support::WaitForMailTo(Sink(), who.email, 1, kOddResetPrefix);
   ASSERT_EQ(resets.size(), 1u);
   EXPECT_TRUE(std::regex_match(resets[0].Header("Message-ID"), kMessageId));
   EXPECT_NE(resets[0].Header("Message-ID"), message_id);
+  ASSERT_EQ(resets[0].parts.size(), 2u);
+  for (const auto& part : resets[0].parts) {
+    EXPECT_EQ(Lower(part.MediaParam("charset")), "utf-8") << part.Header("Content-Type");
+    EXPECT_NE(part.body.find(name), std::string::npos) << part.body;
+  }
 }
 
 TEST_F(MessageFormatTest, HtmlPartEscapesTheDisplayNameAndTheLink) {
@@ -800,9 +854,6 @@ TEST_F(MessageFormatTest, HtmlPartEscapesTheDisplayNameAndTheLink) {
   const std::string html = mail.Html();
   ASSERT_FALSE(html.empty()) << mail.raw;
   EXPECT_EQ(Lower(html).find("<script"), std::string::npos) << "raw <script> in the HTML part: " << html;
-  EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos) << html;
-  EXPECT_NE(support::HtmlUnescape(html).find(name), std::string::npos) << "the name, unescaped, is not there: " << html;
-  EXPECT_NE(mail.Text().find(name), std::string::npos) << "the text part shows the name as given: " << mail.Text();
 
   // The link's '&' is &amp; inside href, and unescaped it is the text part's link.
   const std::string text_link = support::LinkIn(mail.Text(), kOddVerifyPrefix);
@@ -816,6 +867,86 @@ TEST_F(MessageFormatTest, HtmlPartEscapesTheDisplayNameAndTheLink) {
   const std::string token = text_link.substr(kOddVerifyPrefix.size());
   ASSERT_TRUE(IsWellFormedToken(token));
   EXPECT_EQ(Verify(http, token).status, 204) << "the mailed link does not verify";
+
+  // The name goes only to a proved address: in the reset mail now, escaped in the HTML part.
+  ASSERT_EQ(Forgot(http, who.email).status, 202);
+  auto resets = support::WaitForMailTo(Sink(), who.email, 1, kOddResetPrefix);
+  ASSERT_EQ(resets.size(), 1u);
+  const std::string reset_html = resets[0].Html();
+  EXPECT_EQ(Lower(reset_html).find("<script"), std::string::npos) << "raw <script> in the HTML part: " << reset_html;
+  EXPECT_NE(reset_html.find("&lt;script&gt;"), std::string::npos) << reset_html;
+  EXPECT_NE(support::HtmlUnescape(reset_html).find(name), std::string::npos)
+      << "the name, unescaped, is not there: " << reset_html;
+  EXPECT_NE(resets[0].Text().find(name), std::string::npos) << "the text part shows the name as given: " << resets[0].Text();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail to an address nobody has proved carries nothing a user typed (issue 11, item 10)
+
+class UnprovedAddressMailTest : public MailSuite<UnprovedAddressMailTest> {};
+
+// Whether any part of the mail (decoded, and the HTML part unescaped) contains `text`.
+bool MailContains(const Email& mail, const std::string& text) {
+  if (mail.raw.find(text) != std::string::npos) return true;
+  for (const auto& part : mail.parts) {
+    if (part.body.find(text) != std::string::npos) return true;
+    if (support::HtmlUnescape(part.body).find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(UnprovedAddressMailTest, SpamInTheDisplayNameNeverReachesAnUnprovedAddress) {
+  // A spammer registers with someone else's address and an advert as the display name.
+  Http http(Server());
+  auto who = NewCredentials("spam_name");
+  const std::string advert = "Visit http://evil.test/claim now";
+  auto [user_id, first] = RegisterAndAwaitVerification(http, who, advert);
+  ASSERT_FALSE(first.empty());
+  auto pair = support::LoginPair(http, who);
+  // Resend, forgot-password to the unproved address, a password change, and an email change
+  // (link to the new address, notice to the old one) whose new address is itself an advert.
+  ASSERT_EQ(Resend(http, pair.access_token).status, 202);
+  ASSERT_EQ(Forgot(http, who.email).status, 202);
+  const std::string new_password = "Another-Strong-Passphrase-77";
+  ASSERT_EQ(http.Post("/api/v1/me/password",
+                      json{{"current_password", who.password}, {"new_password", new_password}}.dump(),
+                      BearerHeaders(pair.access_token))
+                .status,
+            204);
+  const std::string advert_address = "visit-evil-test-claim-now_" + who.username + "@example.org";
+  ASSERT_EQ(http.Patch("/api/v1/me", json{{"email", advert_address}, {"current_password", new_password}}.dump(),
+                       BearerHeaders(pair.access_token))
+                .status,
+            200);
+
+  auto to_victim = support::WaitForMailTo(Sink(), who.email, 5);  // verify x2, reset, password, notice
+  ASSERT_EQ(to_victim.size(), 5u);
+  auto to_new = support::WaitForMailTo(Sink(), advert_address, 1);
+  ASSERT_EQ(to_new.size(), 1u);
+  for (const auto& mail : to_victim) {
+    SCOPED_TRACE(mail.DecodedHeader("Subject"));
+    EXPECT_FALSE(MailContains(mail, "evil.test")) << mail.Text();
+    EXPECT_FALSE(MailContains(mail, "claim now")) << mail.Text();
+    EXPECT_FALSE(MailContains(mail, "visit-evil-test")) << "the new address reached the unproved old one: " << mail.Text();
+    EXPECT_NE(mail.Text().find("Hello,"), std::string::npos) << "a neutral greeting: " << mail.Text();
+  }
+  // The mail to the new address names that address (its own), and nothing else typed.
+  EXPECT_FALSE(MailContains(to_new[0], "evil.test")) << to_new[0].Text();
+  EXPECT_FALSE(MailContains(to_new[0], "claim now")) << to_new[0].Text();
+  EXPECT_NE(to_new[0].Text().find("Hello,"), std::string::npos) << to_new[0].Text();
+  EXPECT_NE(to_new[0].Text().find(advert_address), std::string::npos);
+}
+
+TEST_F(UnprovedAddressMailTest, AProvedAddressIsGreetedByName) {
+  Http http(Server());
+  auto who = NewCredentials("proved_name");
+  auto [user_id, token] = RegisterAndAwaitVerification(http, who, "Zoë Example");
+  ASSERT_FALSE(token.empty());
+  ASSERT_EQ(Verify(http, token).status, 204);
+  ASSERT_EQ(Forgot(http, who.email).status, 202);
+  auto resets = support::WaitForMailTo(Sink(), who.email, 1, kResetPrefix);
+  ASSERT_EQ(resets.size(), 1u);
+  EXPECT_NE(resets[0].Text().find("Hello Zoë Example,"), std::string::npos) << resets[0].Text();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -230,6 +230,8 @@ TEST_F(ProfileTest, EmailChangeRoundTripThroughRealMail) {
   auto who = NewCredentials("prof_mail");
   auto [user_id, first_verify] = RegisterAndAwaitVerification(http, who);
   ASSERT_FALSE(first_verify.empty());
+  // A proved old address: its notice names the new one (an unproved one would not be told it).
+  ASSERT_EQ(http.Post("/api/v1/auth/email/verify", json{{"token", first_verify}}.dump()).status, 204);
   auto pair = support::LoginPair(http, who);
   const std::string new_email = "moved_" + who.username + "@example.org";
 
@@ -268,6 +270,43 @@ TEST_F(ProfileTest, EmailChangeRoundTripThroughRealMail) {
   EXPECT_TRUE(IsProblem(http.Post("/api/v1/auth/email/verify", json{{"token", token}}.dump()), 400, "invalid_token"));
   EXPECT_TRUE(
       IsProblem(http.Post("/api/v1/auth/email/verify", json{{"token", first_verify}}.dump()), 400, "invalid_token"));
+}
+
+TEST_F(ProfileTest, FourthEmailChangeWithinAnHourIs429AndChangesNothing) {
+  // email_change_account (default 3 per hour): every change mails a link to an address nobody has
+  // proved, so a signed-in account cannot aim them at a mailbox again and again.
+  Http http(Server());
+  auto who = NewCredentials("prof_bomb");
+  auto barrier = NewCredentials("prof_bomb_barrier");
+  auto [user_id, first_verify] = RegisterAndAwaitVerification(http, who);
+  ASSERT_FALSE(first_verify.empty());
+  auto pair = support::LoginPair(http, who);
+  const std::string victim = "victim_" + who.username + "@example.org";
+  for (int i = 1; i <= 3; ++i) {
+    auto res = PatchMe(http, pair.access_token, {{"email", victim}, {"current_password", who.password}});
+    EXPECT_EQ(res.status, 200) << "change " << i << " of 3 allowed: " << res;
+  }
+  ASSERT_EQ(support::AwaitTokens(Sink(), victim, support::kVerifyPrefix, 3).size(), 3u);
+  // The 4th: 429 before anything else, the display name in the same request not applied.
+  auto fourth = PatchMe(http, pair.access_token,
+                        {{"email", victim}, {"current_password", who.password}, {"display_name", "Changed"}});
+  EXPECT_TRUE(support::IsRateLimited(fourth, 3600)) << fourth;
+  EXPECT_NE(Me(http, pair.access_token)["display_name"], "Changed");
+  // Also to another address, and before field errors (API.md's order: 429, then 422).
+  auto other = PatchMe(http, pair.access_token,
+                       {{"email", "other_" + victim}, {"current_password", who.password}, {"username", "x"}});
+  EXPECT_TRUE(support::IsRateLimited(other, 3600)) << other;
+  // What does not send a link to a new address is not limited.
+  EXPECT_EQ(PatchMe(http, pair.access_token, {{"display_name", "Still Fine"}}).status, 200);
+  EXPECT_EQ(PatchMe(http, pair.access_token, {{"email", who.email}}).status, 200);
+  // Barrier: a later mail to another account has arrived, so a 4th link to `victim` would have too.
+  (void)RegisterAndAwaitVerification(http, barrier);
+  EXPECT_EQ(support::MailTo(Sink(), victim, support::kVerifyPrefix).size(), 3u) << "the 4th change sent a mail";
+  EXPECT_TRUE(support::MailTo(Sink(), "other_" + victim, support::kVerifyPrefix).empty());
+  EXPECT_EQ(Count(Db(), "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'email_changed' AND to_address = " +
+                            DirectDb::Quote(who.email)),
+            3)
+      << "one notice to the old address per accepted change";
 }
 
 TEST_F(ProfileTest, EmailChangeNeedsTheCurrentPassword) {

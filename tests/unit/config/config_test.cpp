@@ -76,6 +76,22 @@ TEST(ConfigTest, RateLimitOverridesAndOff) {
   EXPECT_FALSE(off->rate_limits_enabled);
 }
 
+TEST(ConfigTest, MailBombingLimitsDefaultToThreeAnHourAndCanBeSet) {
+  // Issue 11, item 4: verification resends and email changes per account.
+  auto c = FromValues({});
+  ASSERT_TRUE(c);
+  for (const char* name : {"verify_account", "email_change_account"}) {
+    ASSERT_TRUE(c->rate_limits.contains(name)) << name;
+    EXPECT_EQ(c->rate_limits.at(name).max_events, 3) << name;
+    EXPECT_EQ(c->rate_limits.at(name).window, std::chrono::hours(1)) << name;
+  }
+  auto set = FromValues({{"IKIGAI_RATE_LIMITS", "verify_account=5/1d,email_change_account=1/10m"}});
+  ASSERT_TRUE(set) << set.error().detail;
+  EXPECT_EQ(set->rate_limits.at("verify_account").max_events, 5);
+  EXPECT_EQ(set->rate_limits.at("verify_account").window, std::chrono::hours(24));
+  EXPECT_EQ(set->rate_limits.at("email_change_account").window, std::chrono::minutes(10));
+}
+
 TEST(ConfigTest, ParsesListenAddresses) {
   EXPECT_EQ(ParseListen("0.0.0.0:80")->port, 80);
   EXPECT_EQ(ParseListen("[::1]:8080")->host, "::1");
