@@ -174,6 +174,11 @@ std::vector<std::string> Codings(std::string_view value) {
   return out;
 }
 
+// A connection's socket is bound to its own strand: handlers of one connection never run at
+// once, and the concrete executor type avoids Asio's type-erased executor on every operation.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = tcp::socket::rebind_executor<Strand>::other;
+
 class Connection;
 
 }  // namespace
@@ -216,7 +221,7 @@ struct Server::Impl {
   [[nodiscard]] Reply UnmatchedReply(const Request& request, const Match& match) const;
 
   void Accept();
-  void OnAccept(const beast::error_code& ec, tcp::socket socket);
+  void OnAccept(const beast::error_code& ec, Socket socket);
   void OnConnectionClosed(Connection* connection);
   void CloseIdleConnections();
   // Once a second: closes connections whose read or write is past its deadline.
@@ -237,7 +242,7 @@ namespace {
 // Everything except Deliver runs on the connection's strand.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Server::Impl& server, tcp::socket&& socket)
+  Connection(Server::Impl& server, Socket&& socket)
       : server_(server), socket_(std::move(socket)), buffer_(kHeaderSectionLimit + kReadChunk) {}
   ~Connection() { server_.OnConnectionClosed(this); }
   Connection(const Connection&) = delete;
@@ -440,10 +445,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (request_.client_ip.empty()) request_.client_ip = ClientAddress(Peer(), std::nullopt, {});
   }
 
-  std::string Peer() const {
-    beast::error_code ec;
-    const auto endpoint = socket_.remote_endpoint(ec);
-    return ec ? std::string("unknown") : endpoint.address().to_string();
+  // The TCP peer's address, asked of the kernel once per connection.
+  const std::string& Peer() {
+    if (peer_.empty()) {
+      beast::error_code ec;
+      const auto endpoint = socket_.remote_endpoint(ec);
+      peer_ = ec ? std::string("unknown") : endpoint.address().to_string();
+    }
+    return peer_;
   }
 
   // What the read buffer holds (the start of a request that failed to parse).
@@ -534,7 +543,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   Server::Impl& server_;
-  tcp::socket socket_;
+  Socket socket_;
   std::atomic<std::int64_t> deadline_ms_{0};  // steady-clock ms; 0: no deadline
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
@@ -542,6 +551,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::response<bhttp::string_body>> response_;
   std::unique_ptr<bhttp::response<bhttp::empty_body>> continue_;
   std::unique_ptr<char[]> linger_buffer_;
+  std::string peer_;
   Request request_;
   Match match_;
   State state_ = State::kReadingHeader;
@@ -662,12 +672,12 @@ Reply Server::Impl::UnmatchedReply(const Request& request, const Match& match) c
 
 void Server::Impl::Accept() {
   if (!acceptor.is_open()) return;
-  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, Socket socket) {
     OnAccept(ec, std::move(socket));
   });
 }
 
-void Server::Impl::OnAccept(const beast::error_code& ec, tcp::socket socket) {
+void Server::Impl::OnAccept(const beast::error_code& ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
   if (ec) {
     // Out of file descriptors (or a transient error): try again shortly instead of spinning.
