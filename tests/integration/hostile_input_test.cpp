@@ -17,7 +17,7 @@
 #include "support/direct_db.hpp"
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
-#include "support/raw_http.hpp"
+#include "support/raw_connection.hpp"
 #include "support/task_api.hpp"
 #include "support/temp_dir.hpp"
 
@@ -209,11 +209,12 @@ RawAnswer RawRequest(const support::Server& server, const std::string& method, c
     bytes += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   bytes += "\r\n" + body;
-  const std::string answer = support::RawExchange(server, bytes, std::chrono::seconds(10));
+  support::RawConnection connection(server, std::chrono::seconds(10));
+  connection.Send(bytes);
+  const auto answer = connection.ReadResponse();
   RawAnswer out;
-  if (answer.rfind("HTTP/1.1 ", 0) == 0 && answer.size() >= 12) out.status = std::stoi(answer.substr(9, 3));
-  const auto end_of_head = answer.find("\r\n\r\n");
-  if (end_of_head != std::string::npos) out.body = json::parse(answer.substr(end_of_head + 4), nullptr, false);
+  out.status = answer.status;
+  out.body = json::parse(answer.body, nullptr, false);
   return out;
 }
 
