@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <future>
 #include <thread>
 #include <unordered_map>
@@ -118,7 +119,9 @@ std::string Lower(std::string_view s) {
 
 // The error a parser failure is answered with; nullopt when the client just went away (or was
 // too slow), which is not answered at all. `start` is what the buffer holds of the request.
-std::optional<core::Error> FramingError(const beast::error_code& ec, std::string_view start) {
+// `target_size` is the parsed request target's size when the request line was complete.
+std::optional<core::Error> FramingError(const beast::error_code& ec, std::string_view start,
+                                        std::optional<std::size_t> target_size) {
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
       ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::operation_aborted ||
       ec == net::error::broken_pipe) {
@@ -126,7 +129,9 @@ std::optional<core::Error> FramingError(const beast::error_code& ec, std::string
   }
   if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
     const auto eol = start.find('\n');
-    if ((eol == std::string_view::npos ? start.size() : eol) > kMaxTargetBytes) {
+    // The request line is gone from the buffer once parsed: then its target decides.
+    const std::size_t line = target_size ? *target_size : (eol == std::string_view::npos ? start.size() : eol);
+    if (line > kMaxTargetBytes) {
       return core::Error{core::ErrorCode::kUriTooLong};
     }
     return core::Error{core::ErrorCode::kHeadersTooLarge};
@@ -288,12 +293,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State { kReadingHeader, kReadingBody, kProcessing, kWriting, kLingering, kClosed };
 
   void ReadHeader() {
+    if (state_ == State::kClosed) return;
     state_ = State::kReadingHeader;
     if (server_.Draining()) return Close();
-    // An idle keep-alive connection holds no buffer memory.
-    if (buffer_.size() == 0 && buffer_.capacity() > kReadChunk) buffer_.shrink_to_fit();
+    // An idle keep-alive connection holds no request, no body and no buffer memory.
+    request_ = Request{};
+    match_ = Match{};
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
     header_parser_.emplace();
     header_parser_->header_limit(kHeaderSectionLimit);
+    // Beast's default body limit (1 MiB) would refuse a large Content-Length inside the header
+    // read, before the route and our limit are looked at; ours is applied in OnHeader/ReadBody.
+    // (Not boost::none: Beast 1.74 then refuses every Content-Length, its issue #2070.)
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     body_parser_.reset();
     Arm(kIdleTimeout);
     bhttp::async_read_header(socket_, buffer_, *header_parser_,
@@ -301,23 +313,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnHeader(const beast::error_code& ec) {
-    request_ = Request{};
-    head_ = false;
+    if (state_ == State::kClosed) return;
     request_.started = std::chrono::steady_clock::now();
+    const auto& h = header_parser_->get();
+    // What the parser got of the request line (nothing when it failed before its end).
+    const bool have_line = !h.target().empty();
+    head_ = have_line && h.method() == bhttp::verb::head;
+    version_ = have_line && h.version() == 10 ? 10 : 11;
     if (ec) {
-      auto error = FramingError(ec, Buffered());
+      auto error = FramingError(ec, Buffered(), have_line ? std::optional<std::size_t>(h.target().size()) : std::nullopt);
       if (!error) return Close();
       return Fail(std::move(*error));
     }
-    const auto& h = header_parser_->get();
-    head_ = h.method() == bhttp::verb::head;
-    keep_alive_ = h.keep_alive();
-    version_ = h.version();
+    // Every Connection line counts (Beast's message keep_alive() reads only the first).
+    keep_alive_ = header_parser_->keep_alive();
     request_.method = std::string(h.method_string());
     if (h.version() != 10 && h.version() != 11) return Fail({core::ErrorCode::kVersionNotSupported});
 
     std::size_t fields = 0;
     std::size_t content_lengths = 0;
+    std::size_t hosts = 0;
     std::optional<std::string> transfer_encoding;
     for (const auto& f : h) {
       if (++fields > kMaxFieldCount || f.name_string().size() > kMaxFieldNameBytes ||
@@ -326,6 +341,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       std::string name = Lower(f.name_string());
       if (name == "content-length") ++content_lengths;
+      if (name == "host") ++hosts;
       if (name == "transfer-encoding") {
         transfer_encoding = transfer_encoding ? *transfer_encoding + "," + std::string(f.value()) : std::string(f.value());
       }
@@ -335,6 +351,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (target.size() > kMaxTargetBytes) return Fail({core::ErrorCode::kUriTooLong});
     // RFC 9112 6.3: a repeated Content-Length is refused rather than guessed at.
     if (content_lengths > 1) return Fail({core::ErrorCode::kBadRequest, "Content-Length is repeated."});
+    // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+    if (hosts > 1 || (hosts == 0 && version_ == 11)) {
+      return Fail({core::ErrorCode::kBadRequest, "Host is missing or repeated."});
+    }
     if (transfer_encoding) {
       const auto codings = Codings(*transfer_encoding);
       if (codings.empty()) return Fail({core::ErrorCode::kBadRequest, "Transfer-Encoding is empty."});
@@ -344,6 +364,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (codings.size() != 1 || !header_parser_->chunked()) {
         return Fail({core::ErrorCode::kBadRequest, "Transfer-Encoding must be chunked, once."});
       }
+      // RFC 9112 6.1: after an HTTP/1.0 message with Transfer-Encoding the connection closes.
+      if (version_ == 10) keep_alive_ = false;
     }
 
     FillRequest(target);
@@ -363,12 +385,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     const auto expect = request_.Header("expect");
     if (expect && Lower(*expect) == "100-continue" && version_ == 11) {
+      // A request refused whatever its body says is answered now instead of inviting the body.
+      if (match_.kind != Match::Kind::kFound) {
+        return Answer(server_.UnmatchedReply(request_, match_), server_.UnmatchedMetrics(), true);
+      }
       state_ = State::kWriting;
       continue_ = std::make_unique<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       Arm(kWriteTimeout);
       return bhttp::async_write(socket_, *continue_, [self = shared_from_this()](beast::error_code wec, std::size_t) {
         self->continue_.reset();
         if (wec) return self->Close();
+        if (self->state_ == State::kClosed) return;
         self->ReadBody();
       });
     }
@@ -386,8 +413,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnBody(const beast::error_code& ec) {
+    if (state_ == State::kClosed) return;
     if (ec) {
-      auto error = FramingError(ec, {});
+      // A chunk line or trailer that overflows the read buffer is a malformed body, not a header.
+      if (ec == bhttp::error::buffer_overflow) return Fail({core::ErrorCode::kBadRequest, "The chunked body is malformed."});
+      auto error = FramingError(ec, {}, std::nullopt);
       if (!error) return Close();
       if (error->code == core::ErrorCode::kPayloadTooLarge && match_.kind != Match::Kind::kFound) {
         return Answer(server_.UnmatchedReply(request_, match_), server_.UnmatchedMetrics(), true);
@@ -401,6 +431,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // The whole request is here: leave the framing and run the route pipeline.
   void Complete() {
+    header_parser_.reset();
     deadline_ms_.store(0, std::memory_order_relaxed);
     state_ = State::kProcessing;
     server_.Enter();
@@ -495,7 +526,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bhttp::async_write(socket_, res, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
       self->response_.reset();
       self->Finish();
-      if (ec) return self->Close();
+      if (ec || self->state_ == State::kClosed) return self->Close();
       if (!keep) return self->Linger();
       self->ReadHeader();
     });
@@ -621,7 +652,17 @@ std::uint16_t Server::Open() {
 void Server::Run(std::chrono::seconds drain_timeout, const std::function<void()>& on_stop) {
   auto work = net::make_work_guard(impl_->io);
   for (unsigned i = 0; i < config_.io_threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+    impl_->threads.emplace_back([this] {
+      // A handler that throws (bad_alloc, a header Beast refuses) must not end the process.
+      for (;;) {
+        try {
+          impl_->io.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("I/O thread: unhandled exception: {}", e.what());
+        }
+      }
+    });
   }
   while (!impl_->stop_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 

@@ -123,6 +123,55 @@ TEST_F(Http11Test, HugeContentLengthIs413OnAnyRoute) {
   ExpectStillServing();
 }
 
+// Beast's own default body limit (1 MiB) once refused these inside the header read, with a
+// 413 that skipped the route check and the request id.
+TEST_F(Http11Test, ContentLengthOverOneMebibyteOnAnUnknownPathIs404) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn.Send(BuildRequest("POST", "/api/v1/no-such-thing",
+                                     {{"Content-Type", "application/json"},
+                                      {"Content-Length", std::to_string(2 * 1024 * 1024)},
+                                      {"X-Request-Id", "big-unknown-1"}})));
+  auto res = conn.ReadResponse();
+  EXPECT_TRUE(IsRejectedThenClosed(conn, res, 404, "not_found"));
+  EXPECT_EQ(res.Header("X-Request-Id"), "big-unknown-1") << res;
+}
+
+TEST(Http11BodyLimitTest, ABodyOverOneMebibyteIsReadWhenTheLimitAllowsIt) {
+  support::TempDir dir;
+  auto server = support::StartServerOnFreshDatabase(dir, {{"IKIGAI_MAX_BODY_BYTES", "2097152"}});
+  RawConnection conn(server);
+  ASSERT_TRUE(conn.Send(BuildRequest("POST", kRegister, {{"Content-Type", "application/json"}},
+                                     RegisterBodyOfSize(1536 * 1024))));
+  auto res = conn.ReadResponse(false, 30000ms);
+  EXPECT_TRUE(IsProblem(res.ToResponse(), 422, "validation_failed")) << res;
+}
+
+TEST_F(Http11Test, MissingOrRepeatedHostIs400) {
+  EXPECT_TRUE(Rejects("GET /healthz HTTP/1.1\r\n\r\n", 400, "bad_request"));
+  EXPECT_TRUE(Rejects("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "bad_request"));
+  ExpectStillServing();
+}
+
+TEST_F(Http11Test, ConnectionCloseInAnyConnectionLineCloses) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: foo\r\n"
+                        "Connection: close\r\n\r\n"));
+  auto res = conn.ReadResponse();
+  EXPECT_EQ(res.status, 200) << res;
+  EXPECT_TRUE(res.ConnectionClose()) << res;
+  EXPECT_TRUE(conn.WaitForClose()) << "the connection stayed open after Connection: close";
+}
+
+TEST_F(Http11Test, ExpectContinueToAnUnknownPathGets404AndNo100) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn.Send(BuildRequest("POST", "/api/v1/no-such-thing",
+                                     {{"Content-Type", "application/json"},
+                                      {"Content-Length", "2"},
+                                      {"Expect", "100-continue"}})));
+  auto res = conn.ReadResponse();
+  EXPECT_TRUE(IsRejectedThenClosed(conn, res, 404, "not_found"));
+}
+
 TEST_F(Http11Test, BodyOfExactlyTheLimitIsReadAndTheConnectionKept) {
   auto conn = Connect();
   ASSERT_TRUE(conn.Send(BuildRequest("POST", kRegister, {{"Content-Type", "application/json"}},
