@@ -18,8 +18,12 @@ struct JwtFree {
 };
 using JwtPtr = std::unique_ptr<jwt_t, JwtFree>;
 
-core::Result<AccessClaims> Unauthorized() {
-  return core::Fail(core::ErrorCode::kUnauthorized, "The access token is invalid or expired.");
+// Anything wrong with the token itself; an expired one that is otherwise valid says so, so the
+// client knows that one refresh may help.
+core::Result<AccessClaims> Unauthorized(const char* reason = "malformed") {
+  core::Error e{core::ErrorCode::kUnauthorized, "The access token is invalid or expired."};
+  e.reason = reason;
+  return core::Fail(std::move(e));
 }
 
 }  // namespace
@@ -90,7 +94,7 @@ core::Result<AccessClaims> AccessTokens::Verify(const std::string& token) const 
     const long iat = jwt_get_grant_int(jwt.get(), "iat");
     if (errno != 0) return Unauthorized();
     const long long now = core::ToMillis(clock_.Now()) / 1000;
-    if (now >= exp) return Unauthorized();
+    if (now >= exp) return Unauthorized("expired");
     AccessClaims claims{sub, sid, role, iat, exp, jti == nullptr ? std::string{} : std::string(jti)};
     return claims;
   }

@@ -269,7 +269,9 @@ core::Result<AuthContext> AccountService::Authenticate(const std::string& access
     auto found = store::UserStore::FindBySession(c, claims->session_id);
     if (!found || found->user.id != claims->user_id || found->session_revoked_at ||
         found->session_expires_at <= now || found->user.disabled) {
-      return core::Fail(Unauthorized());
+      core::Error ended = Unauthorized();
+      ended.reason = "revoked";
+      return core::Fail(std::move(ended));
     }
     return AuthContext{std::move(found->user), claims->session_id};
   });

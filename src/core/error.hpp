@@ -42,6 +42,9 @@ struct Error {
   std::string detail{};                         // safe for clients; empty means the default text
   std::map<std::string, std::string> fields{};  // field name -> message (validation)
   std::optional<int> retry_after_seconds{};     // 429 and 503
+  // 401 for an access token (API.md): "missing", "malformed", "expired" or "revoked"; empty
+  // for other 401s (refresh tokens, failed logins).
+  std::string reason{};
 };
 
 template <class T>

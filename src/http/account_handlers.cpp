@@ -8,8 +8,11 @@
 namespace ikigai::http {
 namespace {
 
-core::Result<auth::AuthContext> MissingToken() {
-  return core::Fail(core::ErrorCode::kUnauthorized, "A bearer access token is required.");
+// No Authorization header: "missing"; one that is not "Bearer <token>": "malformed".
+core::Result<auth::AuthContext> MissingToken(const char* reason) {
+  core::Error e{core::ErrorCode::kUnauthorized, "A bearer access token is required."};
+  e.reason = reason;
+  return core::Fail(std::move(e));
 }
 
 Reply RegisterHandler(auth::AccountService& accounts, Request& r) {
@@ -78,13 +81,14 @@ core::Result<void> NoFields(const Request& r) { return RequireNoFields(r.body); 
 
 core::Result<auth::AuthContext> BearerAuthenticator::Authenticate(const Request& request) {
   const auto header = request.Header("authorization");
-  if (!header || header->size() < 8) return MissingToken();
+  if (!header) return MissingToken("missing");
+  if (header->size() < 8) return MissingToken("malformed");
   std::string scheme = header->substr(0, 7);
   for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme != "bearer ") return MissingToken();
+  if (scheme != "bearer ") return MissingToken("malformed");
   std::string token = header->substr(7);
   const auto start = token.find_first_not_of(' ');
-  if (start == std::string::npos) return MissingToken();
+  if (start == std::string::npos) return MissingToken("malformed");
   token = token.substr(start);
   while (!token.empty() && token.back() == ' ') token.pop_back();
   return accounts_.Authenticate(token);

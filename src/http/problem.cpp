@@ -112,8 +112,21 @@ std::string ProblemBody(const core::Error& error, const std::string& request_id)
       {"code", code},
   };
   if (!error.fields.empty()) body["errors"] = error.fields;
+  if (!error.reason.empty()) body["reason"] = error.reason;
   body["request_id"] = request_id;
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string BearerChallenge(const core::Error& error) {
+  // RFC 6750 3.1: no error code when the request carried no credentials at all.
+  if (error.reason.empty() || error.reason == "missing") return "Bearer";
+  const std::string detail = error.detail.empty() ? std::string(TextFor(error.code).detail) : error.detail;
+  std::string quoted;
+  for (char c : detail) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return "Bearer error=\"invalid_token\", error_description=\"" + quoted + "\"";
 }
 
 }  // namespace ikigai::http

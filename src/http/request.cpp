@@ -51,7 +51,7 @@ Reply ErrorReply(const core::Error& error, const Request& request) {
   r.status = StatusFor(error.code);
   r.content_type = "application/problem+json";
   r.body = ProblemBody(error, request.request_id);
-  if (r.status == 401) r.With("WWW-Authenticate", "Bearer");
+  if (r.status == 401) r.With("WWW-Authenticate", BearerChallenge(error));
   if (error.retry_after_seconds) r.With("Retry-After", std::to_string(*error.retry_after_seconds));
   return r;
 }

@@ -822,7 +822,11 @@ void Server::Impl::Process(const std::shared_ptr<Connection>& connection, Reques
 Reply Server::Impl::Invoke(Request& request, Route& route) {
   try {
     if (route.access != Access::kPublic) {
-      if (self.authenticator_ == nullptr) return ErrorReply({core::ErrorCode::kUnauthorized}, request);
+      if (self.authenticator_ == nullptr) {
+        core::Error none{core::ErrorCode::kUnauthorized};
+        none.reason = "missing";
+        return ErrorReply(none, request);
+      }
       auto who = self.authenticator_->Authenticate(request);
       if (!who) return ErrorReply(who.error(), request);
       // The role in the database decides, not the token's claim: a demoted admin loses access now.

@@ -180,6 +180,38 @@ TEST_F(AccessTokenTest, ExpiredOrExpiryLessTokenIs401) {
       http, support::SignJwt(Hs256Header(), text_exp, support::kTestJwtSecret))));
 }
 
+// API.md: a 401 for a bad access token says why in `reason` and in an RFC 6750 challenge, so a
+// client refreshes once on "expired" and sends the user to sign in otherwise.
+TEST_F(AccessTokenTest, RefusedTokensSayWhyInReasonAndTheChallenge) {
+  auto s = SignIn("tok_reason");
+  Http http(Server());
+  auto expect_reason = [&](const support::Response& res, const std::string& reason) {
+    EXPECT_TRUE(IsUnauthorized(res)) << res;
+    EXPECT_EQ(res.Json().value("reason", ""), reason) << res;
+    const std::string challenge = res.Header("www-authenticate");
+    if (reason == "missing") {
+      EXPECT_EQ(challenge, "Bearer") << res;
+    } else {
+      EXPECT_EQ(challenge.rfind("Bearer error=\"invalid_token\", error_description=\"", 0), 0u) << res;
+    }
+  };
+  expect_reason(http.Get("/api/v1/me"), "missing");
+  expect_reason(http.Get("/api/v1/me", "", {{"Authorization", "Basic dXNlcjpwdw=="}}), "malformed");
+  expect_reason(support::GetMe(http, "not-a-jwt"), "malformed");
+  expect_reason(support::GetMe(http, support::SignJwt(Hs256Header(), s.jwt.payload, "another secret of at least 32 bytes!")),
+                "malformed");
+  auto expired = s.jwt.payload;
+  expired["iat"] = NowSeconds() - 1000;
+  expired["exp"] = NowSeconds() - 100;
+  expect_reason(support::GetMe(http, support::SignJwt(Hs256Header(), expired, support::kTestJwtSecret)), "expired");
+  ASSERT_EQ(http.Post("/api/v1/auth/logout", "", BearerHeaders(s.pair.access_token)).status, 204);
+  expect_reason(support::GetMe(http, s.pair.access_token), "revoked");
+  // Other 401s carry no reason: a failed login, an unknown refresh token.
+  auto login = support::Login(http, "username", "tok_reason_nobody", "Wrong password 1");
+  EXPECT_TRUE(IsUnauthorized(login, "invalid_credentials")) << login;
+  EXPECT_FALSE(login.Json().contains("reason")) << login;
+}
+
 TEST_F(AccessTokenTest, SessionOfAnotherUserIs401) {
   auto alice = SignIn("tok_alice");
   auto bob = SignIn("tok_bob");
