@@ -6,43 +6,6 @@
 
 namespace ikigai::core {
 
-// Decodes one UTF-8 sequence at s[i]; returns the code point or -1, advancing i.
-long NextCodePoint(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  int len = 0;
-  long cp = 0;
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1f; }
-  else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0f; }
-  else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07; }
-  else return -1;
-  if (i + static_cast<std::size_t>(len) > s.size()) return -1;
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((b & 0xc0) != 0x80) return -1;
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-    return -1;
-  }
-  i += static_cast<std::size_t>(len);
-  return cp;
-}
-
-long CountCodePoints(std::string_view s) {
-  long n = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    if (NextCodePoint(s, i) < 0) return -1;
-    ++n;
-  }
-  return n;
-}
-
 namespace {
 
 // The length of the well-formed sequence at s[i] (1..4), or 0 when it is ill-formed; `subpart`
@@ -69,6 +32,32 @@ std::size_t SequenceAt(std::string_view s, std::size_t i, std::size_t& subpart) 
   }
   return len;
 }
+
+}  // namespace
+
+// Decodes one UTF-8 sequence at s[i]; returns the code point or -1, advancing i. Validity is
+// SequenceAt's (overlong forms, surrogates and values past U+10FFFF are not UTF-8).
+long NextCodePoint(std::string_view s, std::size_t& i) {
+  std::size_t subpart = 0;
+  const std::size_t len = SequenceAt(s, i, subpart);
+  if (len == 0) return -1;
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  long cp = len == 1 ? b0 : b0 & (0x7f >> len);  // the lead byte's payload bits
+  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+  i += len;
+  return cp;
+}
+
+long CountCodePoints(std::string_view s) {
+  long n = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    if (NextCodePoint(s, i) < 0) return -1;
+    ++n;
+  }
+  return n;
+}
+
+namespace {
 
 bool IsBlankCodePoint(long cp) {
   return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
