@@ -27,7 +27,6 @@
 #include "http/edge.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
-#include "store/columns.hpp"
 
 namespace ikigai::http {
 namespace {
@@ -111,12 +110,6 @@ std::string JsonEscapeForLog(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // The error a parser failure is answered with; nullopt when the client just went away (or was
 // too slow), which is not answered at all. `start` is what the buffer holds of the request.
 // `target_size` is the parsed request target's size when the request line was complete.
@@ -172,7 +165,7 @@ std::vector<std::string> Codings(std::string_view value) {
     item = item.substr(0, semi);
     while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
     while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (!item.empty()) out.push_back(Lower(item));
+    if (!item.empty()) out.push_back(core::LowerAscii(item));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -229,6 +222,8 @@ struct Server::Impl {
   void OnAccept(const beast::error_code& ec, Socket socket);
   void OnConnectionClosed(Connection* connection);
   void CloseIdleConnections();
+  // The connections still open, held so none ends while it is being told something.
+  std::vector<std::shared_ptr<Connection>> LiveConnections();
   // Once a second: closes connections whose read or write is past its deadline.
   void Sweep();
 
@@ -333,18 +328,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t fields = 0;
     std::size_t content_lengths = 0;
     std::size_t hosts = 0;
-    std::optional<std::string> transfer_encoding;
     for (const auto& f : h) {
       if (++fields > kMaxFieldCount || f.name_string().size() > kMaxFieldNameBytes ||
           f.value().size() > kMaxFieldValueBytes) {
         return Fail({core::ErrorCode::kHeadersTooLarge});
       }
-      std::string name = Lower(f.name_string());
+      std::string name = core::LowerAscii(f.name_string());
       if (name == "content-length") ++content_lengths;
       if (name == "host") ++hosts;
-      if (name == "transfer-encoding") {
-        transfer_encoding = transfer_encoding ? *transfer_encoding + "," + std::string(f.value()) : std::string(f.value());
-      }
       request_.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     const std::string_view target = h.target();
@@ -355,7 +346,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (hosts > 1 || (hosts == 0 && version_ == 11)) {
       return Fail({core::ErrorCode::kBadRequest, "Host is missing or repeated."});
     }
-    if (transfer_encoding) {
+    // Every Transfer-Encoding line, joined in order (Request::Header).
+    if (const auto transfer_encoding = request_.Header("transfer-encoding")) {
       const auto codings = Codings(*transfer_encoding);
       if (codings.empty()) return Fail({core::ErrorCode::kBadRequest, "Transfer-Encoding is empty."});
       for (const auto& c : codings) {
@@ -384,7 +376,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (header_parser_->is_done()) return Complete();
 
     const auto expect = request_.Header("expect");
-    if (expect && Lower(*expect) == "100-continue" && version_ == 11) {
+    if (expect && core::LowerAscii(*expect) == "100-continue" && version_ == 11) {
       // A request refused whatever its body says is answered now instead of inviting the body.
       if (match_.kind != Match::Kind::kFound) {
         return Answer(server_.UnmatchedReply(request_, match_), server_.UnmatchedMetrics(), true);
@@ -443,7 +435,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void FillRequest(std::string_view target) {
     // Absolute form (RFC 9112 3.2.2): keep only the path and query.
     for (std::string_view scheme : {"http://", "https://"}) {
-      if (target.size() > scheme.size() && Lower(target.substr(0, scheme.size())) == scheme) {
+      if (target.size() > scheme.size() && core::LowerAscii(target.substr(0, scheme.size())) == scheme) {
         const auto slash = target.find('/', scheme.size());
         target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
         break;
@@ -464,7 +456,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     FillMeta();
     const auto& config = server_.Config();
     request_.client_ip = ClientAddress(Peer(), request_.Header("x-forwarded-for"), config.trusted_proxies);
-    request_.user_agent = core::ValidUtf8Prefix(request_.Header("user-agent").value_or(""), store::kUserAgentColumn);
+    // Kept as sent: the stores fit it to valid UTF-8 and their column (store/columns.hpp).
+    request_.user_agent = request_.Header("user-agent").value_or("");
   }
 
   // The request id (and the client address when nothing else is known yet).
@@ -766,28 +759,23 @@ void Server::Impl::Sweep() {
   sweep_timer.async_wait([this](const beast::error_code& ec) {
     if (ec) return;
     const auto now = Connection::NowMs();
-    std::vector<std::shared_ptr<Connection>> open;
-    {
-      std::lock_guard lock(connections_mutex);
-      open.reserve(connections.size());
-      for (auto& [ptr, weak] : connections) {
-        if (auto c = weak.lock()) open.push_back(std::move(c));
-      }
-    }
-    for (auto& c : open) c->CloseIfExpired(now);
+    for (auto& c : LiveConnections()) c->CloseIfExpired(now);
     Sweep();
   });
 }
 
-void Server::Impl::CloseIdleConnections() {
+std::vector<std::shared_ptr<Connection>> Server::Impl::LiveConnections() {
   std::vector<std::shared_ptr<Connection>> open;
-  {
-    std::lock_guard lock(connections_mutex);
-    for (auto& [ptr, weak] : connections) {
-      if (auto c = weak.lock()) open.push_back(std::move(c));
-    }
+  std::lock_guard lock(connections_mutex);
+  open.reserve(connections.size());
+  for (auto& [ptr, weak] : connections) {
+    if (auto c = weak.lock()) open.push_back(std::move(c));
   }
-  for (auto& c : open) c->Drain();
+  return open;
+}
+
+void Server::Impl::CloseIdleConnections() {
+  for (auto& c : LiveConnections()) c->Drain();
 }
 
 void Server::Impl::Process(const std::shared_ptr<Connection>& connection, Request& r, const Match& m) {
