@@ -112,6 +112,7 @@ core::Result<store::TaskRow> TaskService::Create(const std::string& user_id, con
   task.version = 1;
   return db_.Transaction([&](store::Connection& c) -> core::Result<store::TaskRow> {
     store::TaskStore::Insert(c, task);
+    if (task.due_at) store::TaskStore::Rearm(c, task.id);
     recorder_.Record(c, meta, {.actor_id = user_id, .action = "task.created", .target_type = "task",
                                .target_id = task.id});
     return task;
@@ -145,6 +146,10 @@ core::Result<store::TaskRow> TaskService::Update(const std::string& user_id, con
     task->updated_at = now;
     // The version in the WHERE clause makes check and write one step, whatever the isolation.
     if (!store::TaskStore::Update(c, *task, seen)) return core::Fail(Stale());
+    if (std::find(changed->begin(), changed->end(), "due_at") != changed->end() ||
+        std::find(changed->begin(), changed->end(), "status") != changed->end()) {
+      store::TaskStore::Rearm(c, task->id);
+    }
     recorder_.Record(c, meta, {.actor_id = user_id, .action = "task.updated", .target_type = "task",
                                .target_id = task->id, .data = {{"fields", *changed}}});
     return *task;
