@@ -139,5 +139,18 @@ TEST(SecurityTemplateTest, ResetLinkWhenSetAndAPlainHintOtherwise) {
   EXPECT_FALSE(Has(without.html, "reset-password")) << without.html;
 }
 
+// To an address the account never proved, a security notice carries no body (it can hold text
+// someone else typed, such as a sign-in's user agent): the mail then says only what happened.
+TEST(SecurityTemplateTest, WithoutABodyTheTitleSaysWhatHappened) {
+  Values values = Required();
+  values.erase("body");
+  values["title"] = "New sign-in to your account";
+  const OutgoingMail mail = RenderTemplate("notify_security", "ada@example.test", values);
+  EXPECT_EQ(mail.subject, "New sign-in to your account");
+  EXPECT_TRUE(Has(mail.text, "Hello,\n\nNew sign-in to your account.\n\nIf this was not you")) << mail.text;
+  EXPECT_FALSE(Has(mail.text, "\n\n\n")) << mail.text;
+  EXPECT_FALSE(Has(mail.html, "pre-line")) << mail.html;
+}
+
 }  // namespace
 }  // namespace ikigai::mail
