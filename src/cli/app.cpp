@@ -296,8 +296,9 @@ int RunServe(config::Config cfg) {
   notify::NotificationService notifications(*db, notifier, clock, random);
   notify::Reminders reminders(*db, notifier, clock, cfg.public_url);
   notify::StreamHub hub(*db, clock);
-  http::Services services{*db,    accounts, task_service, map_service,   cursors, recovery,
-                          profile, admin,   notifications, hub,          notifier, &sender};
+  jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
+  http::Services services{*db,    accounts, task_service, map_service, cursors,  recovery, profile,
+                          admin,  notifications, hub,     notifier,    &sender, &jobs};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {
@@ -311,7 +312,6 @@ int RunServe(config::Config cfg) {
   // The one line on stdout: launchers (tests, scripts) wait for it and read the port from it.
   std::printf("listening on %s:%u\n", cfg.listen.host.c_str(), static_cast<unsigned>(port));
   std::fflush(stdout);
-  jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
   jobs.Add("outbox", [&] { sender.RunOnce(); });
   jobs.Add("purge", [&] {
     (void)jobs::PurgeExpired(*db, cfg, clock);

@@ -165,6 +165,23 @@ std::string RenderMetrics(Server& server, const Services& services) {
                    outbox_sender->Depth(), outbox_sender->Sent(), outbox_sender->Retried(), outbox_sender->Failed());
   }
   NotificationSeries(out, services.notifier, services.hub);
+  if (services.jobs != nullptr) {
+    out += "# HELP ikigai_job_runs_total Runs of a periodic job on this instance.\n"
+           "# TYPE ikigai_job_runs_total counter\n";
+    std::string failures = "# HELP ikigai_job_failures_total Runs of a periodic job that ended in an error.\n"
+                           "# TYPE ikigai_job_failures_total counter\n";
+    std::string duration = "# HELP ikigai_job_last_duration_seconds How long the last run of a periodic job took.\n"
+                           "# TYPE ikigai_job_last_duration_seconds gauge\n";
+    for (const auto& stat : services.jobs->Stats()) {
+      fmt::format_to(std::back_inserter(out), "ikigai_job_runs_total{{job=\"{}\"}} {}\n", stat->name,
+                     stat->runs.load(std::memory_order_relaxed));
+      fmt::format_to(std::back_inserter(failures), "ikigai_job_failures_total{{job=\"{}\"}} {}\n", stat->name,
+                     stat->failures.load(std::memory_order_relaxed));
+      fmt::format_to(std::back_inserter(duration), "ikigai_job_last_duration_seconds{{job=\"{}\"}} {:.6f}\n",
+                     stat->name, static_cast<double>(stat->last_duration_us.load(std::memory_order_relaxed)) / 1e6);
+    }
+    out += failures + duration;
+  }
   return out;
 }
 
