@@ -128,9 +128,21 @@ core::Result<long long> NotificationService::Broadcast(const std::string& admin_
                                                        const core::RequestMeta& meta) {
   std::map<std::string, std::string> errors;
   const long title_len = core::CountCodePoints(in.title);
-  if (title_len < 1 || title_len > 200 || core::IsBlank(in.title)) errors["title"] = "must be 1 to 200 characters";
+  if (title_len < 1 || title_len > 200) {
+    errors["title"] = "must be 1 to 200 characters";
+  } else if (core::HasControl(in.title, false)) {
+    errors["title"] = "must not contain control characters";
+  } else if (core::IsBlank(in.title)) {
+    errors["title"] = "must not be blank";
+  }
   const long body_len = core::CountCodePoints(in.body);
-  if (body_len < 1 || body_len > 5000 || core::IsBlank(in.body)) errors["body"] = "must be 1 to 5000 characters";
+  if (body_len < 1 || body_len > 5000) {
+    errors["body"] = "must be 1 to 5000 characters";
+  } else if (core::HasControl(in.body, true)) {
+    errors["body"] = "must not contain control characters other than line breaks and tabs";
+  } else if (core::IsBlank(in.body)) {
+    errors["body"] = "must not be blank";
+  }
   if (in.role && *in.role != "user" && *in.role != "admin") errors["role"] = "must be user or admin";
   if (in.role && in.user_ids) errors["user_ids"] = "cannot be combined with role";
   std::vector<std::string> ids;

@@ -20,13 +20,6 @@ std::optional<int> PriorityValue(const std::string& name) {
 
 bool ValidStatus(const std::string& s) { return s == "todo" || s == "in_progress" || s == "done"; }
 
-bool HasControl(const std::string& s, bool allow_newlines) {
-  return std::any_of(s.begin(), s.end(), [&](unsigned char ch) {
-    if (allow_newlines && (ch == '\n' || ch == '\r' || ch == '\t')) return false;
-    return ch < 0x20 || ch == 0x7f;
-  });
-}
-
 // Checks present fields and applies them to `task`; returns the names of the fields that changed.
 core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow& task, long long now) {
   core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
@@ -34,7 +27,7 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
   if (f.title) {
     const long n = core::CountCodePoints(*f.title);
     if (n < 1 || n > 200) invalid.fields["title"] = "must be 1 to 200 characters";
-    else if (HasControl(*f.title, false)) invalid.fields["title"] = "must not contain control characters";
+    else if (core::HasControl(*f.title, false)) invalid.fields["title"] = "must not contain control characters";
     else if (core::IsBlank(*f.title)) invalid.fields["title"] = "must not be blank";
     else if (*f.title != task.title) { task.title = *f.title; changed.emplace_back("title"); }
   }
@@ -67,7 +60,7 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
     for (const auto& tag : *f.tags) {
       const long n = core::CountCodePoints(tag);
       if (n < 1 || n > 32) invalid.fields["tags"] = "each tag must be 1 to 32 characters";
-      else if (HasControl(tag, false)) invalid.fields["tags"] = "tags must not contain control characters";
+      else if (core::HasControl(tag, false)) invalid.fields["tags"] = "tags must not contain control characters";
       else if (core::IsBlank(tag)) invalid.fields["tags"] = "tags must not be blank";
       else if (!seen.insert(tag).second) invalid.fields["tags"] = "must not repeat a tag";
     }
