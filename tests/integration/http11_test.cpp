@@ -589,5 +589,17 @@ TEST(Http11ConnectionsTest, BadMaxConnectionsStopsStartupNamingTheVariable) {
   }
 }
 
+TEST(Http11ConnectionsTest, BadMaxStreamsStopsStartupNamingTheVariable) {
+  for (const char* value : {"0", "abc", "1000001"}) {
+    support::TempDir dir;
+    auto res = ServeExpectingExit(dir, {{"IKIGAI_MAX_STREAMS", value}});
+    ASSERT_TRUE(res.exit_status.has_value())
+        << "IKIGAI_MAX_STREAMS=" << value << ": it served instead of exiting; stderr:\n"
+        << res.err;
+    EXPECT_EQ(*res.exit_status, 2) << value << ": " << res.err;
+    EXPECT_NE(res.err.find("IKIGAI_MAX_STREAMS"), std::string::npos) << value << ": " << res.err;
+  }
+}
+
 }  // namespace
 }  // namespace ikigai
