@@ -61,7 +61,7 @@ struct Config {
   std::map<std::string, RateLimit> rate_limits;  // login_account, login_address, ...
   unsigned io_threads = 2;       // HTTP I/O threads: parse and route only
   // Open connections per instance; at the limit the server stops accepting until one closes.
-  // 10,000 minus the 1,000 kept for notification streams.
+  // Event streams are not counted here once open (max_streams).
   std::size_t max_connections = 9000;
   // Open event streams (notifications) per instance; they do not count as connections above.
   std::size_t max_streams = 10000;

@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <deque>
 #include <limits>
 #include <future>
 #include <sstream>
@@ -65,6 +64,8 @@ constexpr auto kWriteTimeout = 30s;  // sending a response
 // After an answer that closes the connection, what the client still sends is read and dropped
 // for at most this long, so the answer is not lost to a TCP reset (RFC 9112 section 9.6).
 constexpr auto kLingerTimeout = 5s;
+// On shutdown, how long the stop waits for event streams' last chunks to be written.
+constexpr auto kStreamDrain = 2s;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
@@ -709,10 +710,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (stream_writing_ || stream_queue_.empty() || state_ != State::kStreaming) return;
     stream_writing_ = true;
     stream_batch_.clear();
-    while (!stream_queue_.empty()) {
-      stream_batch_.push_back(std::move(stream_queue_.front()));
-      stream_queue_.pop_front();
-    }
+    stream_batch_.swap(stream_queue_);
     std::vector<net::const_buffer> buffers;
     buffers.reserve(stream_batch_.size());
     for (const auto& frame : stream_batch_) buffers.emplace_back(net::buffer(frame.bytes));
@@ -803,7 +801,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t counted = 0;  // payload bytes in stream_queued_
   };
   std::shared_ptr<StreamSink> sink_;
-  std::deque<Frame> stream_queue_;
+  // Vectors, not a deque: libstdc++'s deque allocates on construction, for every connection.
+  std::vector<Frame> stream_queue_;
   std::vector<Frame> stream_batch_;
   std::atomic<std::size_t> stream_queued_{0};
   std::unique_ptr<char[]> watch_buffer_;
@@ -932,9 +931,13 @@ void Server::Run(std::chrono::seconds drain_timeout, const std::function<void()>
   closed.get_future().wait();
   impl_->CloseIdleConnections();
   if (on_stop) on_stop();
-  // Streams were told to end (CloseIdleConnections): their last chunks go out at once.
-  const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-  while ((InFlight() > 0 || OpenStreams() > 0) && std::chrono::steady_clock::now() < deadline) {
+  // Streams were told to end (CloseIdleConnections): their last chunks go out at once. A client
+  // that does not read its last chunk holds the stop for at most kStreamDrain, not the whole drain.
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + drain_timeout;
+  const auto streams_deadline = std::min(deadline, start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(kStreamDrain));
+  for (auto now = start; now < deadline; now = std::chrono::steady_clock::now()) {
+    if (InFlight() == 0 && (OpenStreams() == 0 || now >= streams_deadline)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (InFlight() > 0) spdlog::warn("drain timeout: {} request(s) still in flight", InFlight());
