@@ -8,6 +8,8 @@
 // says the fan-out is done, so "nobody else" is checked after the fan-out, not after a guess.
 #include <chrono>
 #include <map>
+#include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -132,6 +134,8 @@ struct InvalidBroadcast {
   json body;
   std::string field;
 };
+
+void PrintTo(const InvalidBroadcast& p, std::ostream* out) { *out << p.name << " " << p.body.dump().substr(0, 200); }
 
 class BroadcastValidationTest : public BroadcastTest, public ::testing::WithParamInterface<InvalidBroadcast> {};
 

@@ -3,6 +3,7 @@
 // error_codes with the same keys, nothing changed), email.security:false refused, the bounds of
 // reminder_lead_minutes, and GET returning what PATCH answered.
 #include <map>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -107,6 +108,8 @@ struct InvalidPrefs {
   json body;
   std::string key;
 };
+
+void PrintTo(const InvalidPrefs& p, std::ostream* out) { *out << p.name << " " << p.body.dump(); }
 
 class NotificationPrefsValidationTest : public NotificationPrefsTest,
                                         public ::testing::WithParamInterface<InvalidPrefs> {};

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -118,6 +119,10 @@ struct SecurityParam {
   SecurityCase c;
   bool in_app;
 };
+
+void PrintTo(const SecurityParam& p, std::ostream* out) {
+  *out << p.c.name << (p.in_app ? " with in_app.security on" : " with in_app.security off");
+}
 
 class SecurityProducerTest : public NotificationProducerTest,
                              public ::testing::WithParamInterface<SecurityParam> {
