@@ -5,11 +5,17 @@
 
 #include "auth/validation.hpp"
 #include "core/ids.hpp"
+#include "core/time_format.hpp"
+#include "store/one_time_tokens.hpp"
 
 namespace ikigai::auth {
 namespace {
 
 constexpr long long kRefreshGraceMs = 10'000;
+// The first sign-in of an account this young, with no session before it, is not a "new device".
+constexpr long long kNewAccountMs = 24LL * 3600 * 1000;
+constexpr std::string_view kStreamTicketPurpose = "stream_ticket";
+constexpr long long kStreamTicketMs = 60'000;
 
 core::Error Invalid() {
   return core::Error{core::ErrorCode::kInvalidCredentials, "The login or password is incorrect.", {}, std::nullopt};
@@ -210,6 +216,18 @@ core::Result<TokenPair> AccountService::StartSession(store::Connection& c, const
   s.expires_at = now + static_cast<long long>(config_.refresh_ttl.count()) * 1000;
   s.ip = meta.ip;
   s.user_agent = meta.user_agent;
+  // A sign-in from a user agent and address that no session of the account has (live, or ended
+  // within the purge delay) is told to the owner; the first sign-in of a new account is not.
+  const auto [sessions, same_device] = store::SessionStore::CountDevice(c, user.id, meta.user_agent, meta.ip);
+  const bool brand_new = sessions == 0 && now - user.created_at < kNewAccountMs;
+  if (same_device == 0 && !brand_new) {
+    const std::string device = meta.user_agent.empty() ? std::string("an unknown device") : meta.user_agent;
+    NotifySecurity(c, user, "New sign-in to your account",
+                   "Someone signed in to your account from " + device + " (address " + meta.ip + ") at " +
+                       core::FormatRfc3339(core::FromMillis(now)) +
+                       ". If this was not you, change your password and sign out all sessions.",
+                   {{"event", "new_sign_in"}, {"ip", meta.ip}, {"user_agent", meta.user_agent}});
+  }
   store::SessionStore::Insert(c, s);
   TokenPair pair;
   pair.refresh_token = core::RandomToken(random_, 32);
@@ -243,6 +261,10 @@ core::Result<TokenPair> AccountService::Refresh(const std::string& refresh_token
         store::SessionStore::Revoke(c, found->session_id, found->user_id, now);
         recorder_.Record(c, meta, {.actor_id = user->id, .action = "auth.refresh_reused", .target_type = "session",
                                    .target_id = found->session_id});
+        NotifySecurity(c, *user, "A session was ended to protect your account",
+                       "A refresh token of one of your sessions was used twice, which happens when it was copied. "
+                       "That session was signed out. If you did not expect this, change your password.",
+                       {{"event", "refresh_reused"}});
         reused = true;
         return TokenPair{};  // committed; the caller answers 401
       }
@@ -257,7 +279,10 @@ core::Result<TokenPair> AccountService::Refresh(const std::string& refresh_token
     return pair;
   });
   if (!result) return result;
-  if (reused) return core::Fail(Unauthorized("The refresh token was already used; the session is revoked."));
+  if (reused) {
+    AfterNotify();
+    return core::Fail(Unauthorized("The refresh token was already used; the session is revoked."));
+  }
   return result;
 }
 
@@ -287,12 +312,18 @@ core::Result<void> AccountService::Logout(const AuthContext& who, const core::Re
 }
 
 core::Result<void> AccountService::LogoutAll(const AuthContext& who, const core::RequestMeta& meta) {
-  return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+  auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
     const long long n = store::SessionStore::RevokeAll(c, who.user.id, core::ToMillis(clock_.Now()));
     recorder_.Record(c, meta, {.actor_id = who.user.id, .action = "auth.logout", .target_type = "user",
                                .target_id = who.user.id, .data = {{"all_sessions", true}, {"sessions", n}}});
+    NotifySecurity(c, who.user, "All your sessions were signed out",
+                   "Every session of your account was signed out at your request. Sign in again on the devices "
+                   "you use.",
+                   {{"event", "sessions_revoked"}, {"by", "user"}});
     return {};
   });
+  if (done) AfterNotify();
+  return done;
 }
 
 core::Result<std::vector<store::SessionRow>> AccountService::Sessions(const AuthContext& who) {
@@ -340,6 +371,61 @@ core::Result<void> AccountService::ConfirmPassword(const store::UserRow& user, c
   if (!counted) return core::Fail(counted.error());
   RecordLoginFailure(user, meta);
   return core::FailField(field, "is incorrect");
+}
+
+void AccountService::NotifySecurity(store::Connection& c, const store::UserRow& user, std::string title,
+                                    std::string body, nlohmann::json data) const {
+  if (notifier_ == nullptr) return;
+  notify::Notice notice;
+  notice.kind = notify::Kind::kSecurity;
+  notice.title = std::move(title);
+  notice.body = std::move(body);
+  notice.data = std::move(data);
+  (void)notifier_->Notify(c, notify::Recipient::Of(user), notice);
+}
+
+void AccountService::AfterNotify() const {
+  if (notifier_ != nullptr) notifier_->AfterCommit();
+}
+
+core::Result<std::string> AccountService::IssueStreamTicket(const AuthContext& who) {
+  const std::string ticket = core::RandomToken(random_, 32);
+  auto done = db_.Run([&](store::Connection& c) -> core::Result<void> {
+    const long long now = core::ToMillis(clock_.Now());
+    store::OneTimeTokenRow row;
+    row.id = core::NewId(clock_, random_);
+    row.user_id = who.user.id;
+    row.purpose = std::string(kStreamTicketPurpose);
+    row.token_hash = HashToken(ticket);
+    row.data = who.session_id;
+    row.created_at = now;
+    row.expires_at = now + kStreamTicketMs;
+    store::OneTimeTokenStore::Insert(c, row);
+    return {};
+  });
+  if (!done) return core::Fail(done.error());
+  return ticket;
+}
+
+core::Result<AuthContext> AccountService::RedeemStreamTicket(const std::string& ticket) {
+  core::Error refused = Unauthorized("The stream ticket is unknown, used or expired.");
+  refused.reason = "revoked";
+  if (ticket.empty() || ticket.size() > 128) return core::Fail(refused);
+  const std::string hash = HashToken(ticket);
+  return db_.Transaction([&](store::Connection& c) -> core::Result<AuthContext> {
+    const long long now = core::ToMillis(clock_.Now());
+    auto row = store::OneTimeTokenStore::FindForUpdate(c, hash);
+    if (!row || row->purpose != kStreamTicketPurpose || row->used_at || row->expires_at <= now || !row->data) {
+      return core::Fail(refused);
+    }
+    if (!store::OneTimeTokenStore::Use(c, row->id, now)) return core::Fail(refused);
+    auto found = store::UserStore::FindBySession(c, *row->data);
+    if (!found || found->user.id != row->user_id || found->session_revoked_at || found->session_expires_at <= now ||
+        found->user.disabled) {
+      return core::Fail(refused);
+    }
+    return AuthContext{std::move(found->user), *row->data};
+  });
 }
 
 }  // namespace ikigai::auth

@@ -13,6 +13,7 @@
 #include "auth/password_policy.hpp"
 #include "auth/rate_limiter.hpp"
 #include "config/config.hpp"
+#include "notify/notifier.hpp"
 #include "core/request_meta.hpp"
 #include "store/database.hpp"
 #include "store/sessions.hpp"
@@ -59,6 +60,8 @@ class AccountService {
   AccountService& operator=(const AccountService&) = delete;
 
   void SetMailHook(AccountMailHook* hook) { mail_hook_ = hook; }
+  // Security notices (new device, sessions revoked, refresh-token reuse); unset: none.
+  void SetNotifier(const notify::Notifier* notifier) { notifier_ = notifier; }
 
   // 429 when the address registered too often (every attempt counts).
   [[nodiscard]] core::Result<void> CheckRegisterRate(const core::RequestMeta& meta);
@@ -92,6 +95,13 @@ class AccountService {
   [[nodiscard]] core::Result<void> ConfirmPassword(const store::UserRow& user, const std::string& password,
                                                    const std::string& field, const core::RequestMeta& meta);
 
+  // A single-use ticket (60 s) that opens the caller's notification stream from a browser's
+  // EventSource, which cannot send an Authorization header. Stored hashed, bound to the session.
+  [[nodiscard]] core::Result<std::string> IssueStreamTicket(const AuthContext& who);
+  // Spends a ticket; 401 (reason revoked) for an unknown, spent or expired one, or when its
+  // session or user has ended since.
+  [[nodiscard]] core::Result<AuthContext> RedeemStreamTicket(const std::string& ticket);
+
   [[nodiscard]] const PasswordHasher& Hasher() const { return hasher_; }
   [[nodiscard]] const PasswordPolicy& Policy() const { return policy_; }
 
@@ -105,6 +115,11 @@ class AccountService {
   [[nodiscard]] core::Result<void> CheckLoginLimits(store::Connection& c, const core::RequestMeta& meta,
                                                     const std::optional<std::string>& account_subject) const;
 
+  // Inside the caller's transaction: a security notice to `user`.
+  void NotifySecurity(store::Connection& c, const store::UserRow& user, std::string title, std::string body,
+                      nlohmann::json data) const;
+  void AfterNotify() const;
+
   store::Database& db_;
   const config::Config& config_;
   const core::Clock& clock_;
@@ -115,6 +130,7 @@ class AccountService {
   RateLimiter limiter_;
   activity::Recorder recorder_;
   AccountMailHook* mail_hook_ = nullptr;
+  const notify::Notifier* notifier_ = nullptr;
 };
 
 }  // namespace ikigai::auth

@@ -30,7 +30,7 @@ bool LooksLikeToken(const std::string& t) {
 
 RecoveryService::RecoveryService(store::Database& db, const config::Config& config, const core::Clock& clock,
                                  core::Random& random, const PasswordHasher& hasher, const PasswordPolicy& policy,
-                                 const mail::Outbox& outbox)
+                                 const mail::Outbox& outbox, const notify::Notifier& notifier)
     : db_(db),
       config_(config),
       clock_(clock),
@@ -38,6 +38,7 @@ RecoveryService::RecoveryService(store::Database& db, const config::Config& conf
       hasher_(hasher),
       policy_(policy),
       outbox_(outbox),
+      notifier_(notifier),
       limiter_(config, clock),
       recorder_(clock, random) {}
 
@@ -143,12 +144,18 @@ core::Result<void> RecoveryService::Reset(const std::string& token, const std::s
     std::map<std::string, std::string> values = {{"when", core::FormatRfc3339(clock_.Now())},
                                                  {"reset_link", config_.public_url + "/forgot-password"}};
     mail::SetIfProved(values, user->email_verified, "display_name", user->display_name);
-    outbox_.Enqueue(c, user->id, "password_changed", user->email, values);
+    (void)notifier_.Notify(c, notify::Recipient::Of(*user),
+                           notify::SecurityMail("Your password was changed",
+                                                "The password of your account was reset on " +
+                                                    core::FormatRfc3339(core::FromMillis(now)) +
+                                                    " with a link sent to your email address, and every session "
+                                                    "was signed out. If this was not you, reset it again at once.",
+                                                {{"event", "password_reset"}}, "password_changed", std::move(values)));
     recorder_.Record(c, meta, {.actor_id = user->id, .action = "auth.password_reset", .target_type = "user",
                                .target_id = user->id, .data = {{"sessions_revoked", revoked}}});
     return {};
   });
-  if (done) outbox_.Wake();
+  if (done) notifier_.AfterCommit();
   return done;
 }
 

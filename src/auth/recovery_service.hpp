@@ -11,13 +11,15 @@
 #include "auth/rate_limiter.hpp"
 #include "config/config.hpp"
 #include "mail/outbox.hpp"
+#include "notify/notifier.hpp"
 
 namespace ikigai::auth {
 
 class RecoveryService final : public AccountMailHook {
  public:
   RecoveryService(store::Database& db, const config::Config& config, const core::Clock& clock, core::Random& random,
-                  const PasswordHasher& hasher, const PasswordPolicy& policy, const mail::Outbox& outbox);
+                  const PasswordHasher& hasher, const PasswordPolicy& policy, const mail::Outbox& outbox,
+                  const notify::Notifier& notifier);
 
   // Where Forgot's look-up and mail run after the answer: `run_later(task)` queues the task and
   // says false when it cannot (then it runs at once). Unset: at once (tests, the command line).
@@ -55,6 +57,7 @@ class RecoveryService final : public AccountMailHook {
   const PasswordHasher& hasher_;
   const PasswordPolicy& policy_;
   const mail::Outbox& outbox_;
+  const notify::Notifier& notifier_;
   RateLimiter limiter_;
   activity::Recorder recorder_;
   std::function<bool(std::function<void()>)> run_later_;

@@ -29,6 +29,10 @@
 #include "mail/outbox.hpp"
 #include "jobs/purge.hpp"
 #include "jobs/runner.hpp"
+#include "notify/notification_service.hpp"
+#include "notify/notifier.hpp"
+#include "notify/reminders.hpp"
+#include "notify/stream_hub.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
@@ -275,15 +279,26 @@ int RunServe(config::Config cfg) {
   spdlog::info("mail: {}", mailer->Describe());
   mail::Outbox outbox(clock, random);
   mail::OutboxSender sender(*db, *mailer, {cfg.mail_from, cfg.mail_retry_min}, clock, random);
-  auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox);
+  // Every producer notifies through this one notifier: the inbox row, then each channel.
+  notify::Notifier notifier(clock, random);
+  notify::EmailChannel email_channel(outbox, cfg.public_url);
+  notifier.AddChannel(&email_channel);
+  accounts.SetNotifier(&notifier);
+  auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox, notifier);
   accounts.SetMailHook(&recovery);
   // Work a request leaves behind after its answer (forgot-password's look-up and mail); stopped,
   // with what it holds done, before the database closes.
   http::WorkerPool background("background", 1, cfg.queue_limit);
   recovery.SetBackground([&background](std::function<void()> task) { return background.TrySubmit(std::move(task)); });
-  users::ProfileService profile(*db, cfg, clock, random, accounts, recovery, outbox);
+  users::ProfileService profile(*db, cfg, clock, random, accounts, recovery, outbox, notifier);
   users::AdminService admin(*db, clock, random);
-  http::Services services{*db, accounts, task_service, map_service, cursors, recovery, profile, admin, &sender};
+  admin.SetNotifier(&notifier);
+  notify::NotificationService notifications(*db, notifier, clock, random);
+  notify::Reminders reminders(*db, notifier, clock, cfg.public_url);
+  notify::StreamHub hub(*db, clock);
+  jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
+  http::Services services{*db,    accounts, task_service, map_service, cursors,  recovery, profile,
+                          admin,  notifications, hub,     notifier,    &sender, &jobs};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {
@@ -297,12 +312,22 @@ int RunServe(config::Config cfg) {
   // The one line on stdout: launchers (tests, scripts) wait for it and read the port from it.
   std::printf("listening on %s:%u\n", cfg.listen.host.c_str(), static_cast<unsigned>(port));
   std::fflush(stdout);
-  jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
   jobs.Add("outbox", [&] { sender.RunOnce(); });
-  jobs.Add("purge", [&] { (void)jobs::PurgeExpired(*db, cfg, clock); });
+  jobs.Add("purge", [&] {
+    (void)jobs::PurgeExpired(*db, cfg, clock);
+    (void)notifications.PurgeOld();
+  });
+  jobs.Add("reminders", [&] { (void)reminders.RunOnce(); });
+  jobs.Add("announcements", [&] { (void)notifications.FanOut(); });
   outbox.SetWake([&jobs] { jobs.Wake(); });
+  notifications.SetWake([&jobs] { jobs.Wake(); });
   jobs.Start();
-  server.Run(std::chrono::seconds(10), [&] { jobs.Stop(); });
+  hub.Start();
+  // On SIGTERM the streams end first, so that they do not hold the drain up.
+  server.Run(std::chrono::seconds(10), [&] {
+    hub.Stop();
+    jobs.Stop();
+  });
   background.Stop();
   db->Close();
   spdlog::info("stopped");

@@ -12,6 +12,8 @@
 #include "core/time_format.hpp"
 #include "store/migrations.hpp"
 #include "store/users.hpp"
+#include "mail/outbox.hpp"
+#include "notify/notifier.hpp"
 #include "users/admin_service.hpp"
 
 namespace ikigai::cli {
@@ -125,7 +127,15 @@ int ApplyAdminChange(const config::Config& cfg, const UserArgs& args, const user
   if (!db) return kExitFailure;
   auto user = FindTarget(*db, args.target);
   if (!user) return kExitFailure;
-  auto done = users::AdminService(*db, clock, random).Update(std::nullopt, user->id, change, kCliMeta);
+  // A user disabled from here is told so as from the API: the security notice is queued in the
+  // same transaction and sent by the running servers' outbox sender.
+  mail::Outbox outbox(clock, random);
+  notify::EmailChannel email(outbox, cfg.public_url);
+  notify::Notifier notifier(clock, random);
+  notifier.AddChannel(&email);
+  users::AdminService admin(*db, clock, random);
+  admin.SetNotifier(&notifier);
+  auto done = admin.Update(std::nullopt, user->id, change, kCliMeta);
   if (!done) return Report(done.error());
   std::cout << user->username << done_message << "\n";
   return 0;

@@ -63,6 +63,7 @@ struct Config {
   // Open connections per instance; at the limit the server stops accepting until one closes.
   // 10,000 minus the 1,000 kept for notification streams.
   std::size_t max_connections = 9000;
+  std::size_t max_streams = 10000;  // IKIGAI_MAX_STREAMS: open notification streams per instance
   unsigned workers = 4;          // database worker pool
   unsigned hash_threads = 2;     // password-hashing pool
   std::size_t queue_limit = 1024;  // per pool; beyond it requests get 503

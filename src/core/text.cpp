@@ -98,4 +98,12 @@ std::string LowerAscii(std::string_view s) {
   return out;
 }
 
+bool HasControl(std::string_view s, bool allow_newlines) {
+  return std::any_of(s.begin(), s.end(), [&](char c) {
+    const auto ch = static_cast<unsigned char>(c);
+    if (allow_newlines && (ch == '\n' || ch == '\r' || ch == '\t')) return false;
+    return ch < 0x20 || ch == 0x7f;
+  });
+}
+
 }  // namespace ikigai::core

@@ -33,4 +33,8 @@ namespace ikigai::core {
 // ASCII-only lowercase: how usernames and emails are compared (the *_lower unique columns).
 [[nodiscard]] std::string LowerAscii(std::string_view s);
 
+// True when the text holds an ASCII control character (U+0000..U+001F, U+007F); tab, CR and LF
+// count only when !allow_newlines. Titles refuse them: a newline would cut an email subject.
+[[nodiscard]] bool HasControl(std::string_view s, bool allow_newlines);
+
 }  // namespace ikigai::core

@@ -57,9 +57,44 @@ long ResidentBytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+// Notifications: inbox rows made by kind, the live streams and their poller.
+void NotificationSeries(std::string& out, const notify::Notifier& notifier, const notify::StreamHub& hub) {
+  out += "# HELP ikigai_notifications_created_total Inbox notifications written by this instance, by kind.\n"
+         "# TYPE ikigai_notifications_created_total counter\n";
+  for (notify::Kind k : notify::kKinds) {
+    fmt::format_to(std::back_inserter(out), "ikigai_notifications_created_total{{kind=\"{}\"}} {}\n",
+                   notify::KindName(k), notifier.Stats().created[notify::Index(k)].load(std::memory_order_relaxed));
+  }
+  const auto& s = hub.Stats();
+  const long long last_poll = s.last_poll_ms.load(std::memory_order_relaxed);
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP ikigai_notification_streams_open Open notification streams of this instance.\n"
+                 "# TYPE ikigai_notification_streams_open gauge\n"
+                 "ikigai_notification_streams_open {}\n"
+                 "# HELP ikigai_notification_events_delivered_total Notification events written to streams.\n"
+                 "# TYPE ikigai_notification_events_delivered_total counter\n"
+                 "ikigai_notification_events_delivered_total {}\n"
+                 "# HELP ikigai_notification_poller_lag_seconds From a notification's creation to its event on a "
+                 "stream, for the last event sent.\n"
+                 "# TYPE ikigai_notification_poller_lag_seconds gauge\n"
+                 "ikigai_notification_poller_lag_seconds {:.3f}\n"
+                 "# HELP ikigai_notification_poll_duration_seconds How long the last poll took.\n"
+                 "# TYPE ikigai_notification_poll_duration_seconds gauge\n"
+                 "ikigai_notification_poll_duration_seconds {:.6f}\n"
+                 "# HELP ikigai_notification_last_poll_timestamp_seconds When the poller last finished a tick.\n"
+                 "# TYPE ikigai_notification_last_poll_timestamp_seconds gauge\n"
+                 "ikigai_notification_last_poll_timestamp_seconds {:.3f}\n",
+                 hub.Open(), s.delivered.load(std::memory_order_relaxed),
+                 static_cast<double>(s.last_lag_ms.load(std::memory_order_relaxed)) / 1000.0,
+                 static_cast<double>(s.poll_duration_us.load(std::memory_order_relaxed)) / 1e6,
+                 static_cast<double>(last_poll) / 1000.0);
+}
+
 }  // namespace
 
-std::string RenderMetrics(Server& server, const store::Database& db, const mail::OutboxSender* outbox_sender) {
+std::string RenderMetrics(Server& server, const Services& services) {
+  const store::Database& db = services.db;
+  const mail::OutboxSender* outbox_sender = services.outbox_sender;
   std::string out;
   std::string histograms;
   out += "# HELP ikigai_http_requests_total HTTP requests by method, route template and status.\n"
@@ -128,6 +163,24 @@ std::string RenderMetrics(Server& server, const store::Database& db, const mail:
                    "# TYPE ikigai_mail_failed_total counter\n"
                    "ikigai_mail_failed_total {}\n",
                    outbox_sender->Depth(), outbox_sender->Sent(), outbox_sender->Retried(), outbox_sender->Failed());
+  }
+  NotificationSeries(out, services.notifier, services.hub);
+  if (services.jobs != nullptr) {
+    out += "# HELP ikigai_job_runs_total Runs of a periodic job on this instance.\n"
+           "# TYPE ikigai_job_runs_total counter\n";
+    std::string failures = "# HELP ikigai_job_failures_total Runs of a periodic job that ended in an error.\n"
+                           "# TYPE ikigai_job_failures_total counter\n";
+    std::string duration = "# HELP ikigai_job_last_duration_seconds How long the last run of a periodic job took.\n"
+                           "# TYPE ikigai_job_last_duration_seconds gauge\n";
+    for (const auto& stat : services.jobs->Stats()) {
+      fmt::format_to(std::back_inserter(out), "ikigai_job_runs_total{{job=\"{}\"}} {}\n", stat->name,
+                     stat->runs.load(std::memory_order_relaxed));
+      fmt::format_to(std::back_inserter(failures), "ikigai_job_failures_total{{job=\"{}\"}} {}\n", stat->name,
+                     stat->failures.load(std::memory_order_relaxed));
+      fmt::format_to(std::back_inserter(duration), "ikigai_job_last_duration_seconds{{job=\"{}\"}} {:.6f}\n",
+                     stat->name, static_cast<double>(stat->last_duration_us.load(std::memory_order_relaxed)) / 1e6);
+    }
+    out += failures + duration;
   }
   return out;
 }

@@ -4,13 +4,11 @@
 
 #include <string>
 
+#include "http/routes.hpp"
 #include "http/server.hpp"
-#include "mail/outbox.hpp"
-#include "store/database.hpp"
 
 namespace ikigai::http {
 
-[[nodiscard]] std::string RenderMetrics(Server& server, const store::Database& db,
-                                        const mail::OutboxSender* outbox_sender);
+[[nodiscard]] std::string RenderMetrics(Server& server, const Services& services);
 
 }  // namespace ikigai::http

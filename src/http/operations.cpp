@@ -6,8 +6,8 @@
 
 namespace ikigai::http {
 
-void RegisterOperationRoutes(Router& router, Server& server, store::Database& db,
-                             const mail::OutboxSender* outbox_sender) {
+void RegisterOperationRoutes(Router& router, Server& server, const Services& services) {
+  store::Database& db = services.db;
   router.Add({.method = "GET", .path = "/healthz", .exec = Exec::kInline, .handler = [](Request&) {
                 return JsonReply(200, {{"status", "ok"}});
               }});
@@ -23,10 +23,10 @@ void RegisterOperationRoutes(Router& router, Server& server, store::Database& db
                 }
                 return JsonReply(200, {{"status", "ready"}, {"schema_version", *version}});
               }});
-  router.Add({.method = "GET", .path = "/metrics", .exec = Exec::kInline, .handler = [&server, &db, outbox_sender](Request&) {
+  router.Add({.method = "GET", .path = "/metrics", .exec = Exec::kInline, .handler = [&server, &services](Request&) {
                 Reply reply;
                 reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                reply.body = RenderMetrics(server, db, outbox_sender);
+                reply.body = RenderMetrics(server, services);
                 return reply;
               }});
   router.Add({.method = "GET", .path = "/api/v1/openapi.json", .exec = Exec::kInline, .handler = [](Request&) {

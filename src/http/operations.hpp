@@ -5,15 +5,13 @@
 
 #include "http/router.hpp"
 #include "http/server.hpp"
-#include "mail/outbox.hpp"
-#include "store/database.hpp"
+#include "http/routes.hpp"
 
 namespace ikigai::http {
 
 // The OpenAPI 3.1 document of the whole API (src/http/openapi.json, compiled in).
 [[nodiscard]] std::string_view OpenApiDocument();
 
-void RegisterOperationRoutes(Router& router, Server& server, store::Database& db,
-                             const mail::OutboxSender* outbox_sender);
+void RegisterOperationRoutes(Router& router, Server& server, const Services& services);
 
 }  // namespace ikigai::http

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,11 +45,30 @@ struct Request {
   [[nodiscard]] core::RequestMeta Meta() const { return {client_ip, user_agent, request_id}; }
 };
 
+// The sending side of an open event stream, implemented by the transport. Thread safe: the
+// notification poller calls it from its own thread.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Queues bytes (one or more whole SSE events) as one chunk; false when the stream is closed.
+  virtual bool Send(std::string bytes) = 0;
+  // Ends the stream: the last chunk, then the connection closes. Idempotent.
+  virtual void Close() = 0;
+  [[nodiscard]] virtual bool IsOpen() const = 0;
+};
+
+struct StreamStart {
+  // Called once on the connection's strand after the 200 header (and Reply::body, if not empty,
+  // as the first chunk) was queued; the callee keeps the sink (and drops it once !IsOpen()).
+  std::function<void(std::shared_ptr<EventSink>)> on_open;
+};
+
 struct Reply {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<StreamStart> stream;  // set: answered as a chunked stream that stays open
 
   Reply& With(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

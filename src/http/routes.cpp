@@ -2,6 +2,7 @@
 #include "http/routes.hpp"
 
 #include "http/account_handlers.hpp"
+#include "http/notification_handlers.hpp"
 #include "http/operations.hpp"
 #include "http/profile_handlers.hpp"
 #include "http/recovery_handlers.hpp"
@@ -10,12 +11,14 @@
 namespace ikigai::http {
 
 void RegisterRoutes(Router& router, Server& server, Services& services) {
-  RegisterOperationRoutes(router, server, services.db, services.outbox_sender);
+  RegisterOperationRoutes(router, server, services);
   RegisterAccountRoutes(router, services.accounts);
   RegisterTaskRoutes(router, services.tasks, services.maps, services.cursors);
   RegisterRecoveryRoutes(router, services.recovery);
   RegisterProfileRoutes(router, services.profile);
   RegisterAdminRoutes(router, services.admin, services.cursors);
+  RegisterNotificationRoutes(router, {services.notifications, services.hub, services.accounts, services.cursors,
+                                      server.MaxStreams()});
 }
 
 }  // namespace ikigai::http

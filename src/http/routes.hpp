@@ -3,7 +3,10 @@
 
 #include "auth/account_service.hpp"
 #include "auth/recovery_service.hpp"
+#include "jobs/runner.hpp"
 #include "mail/outbox.hpp"
+#include "notify/notification_service.hpp"
+#include "notify/stream_hub.hpp"
 #include "http/cursor.hpp"
 #include "tasks/ikigai_map_service.hpp"
 #include "tasks/task_service.hpp"
@@ -25,7 +28,11 @@ struct Services {
   auth::RecoveryService& recovery;
   users::ProfileService& profile;
   users::AdminService& admin;
+  notify::NotificationService& notifications;
+  notify::StreamHub& hub;
+  const notify::Notifier& notifier;
   const mail::OutboxSender* outbox_sender = nullptr;  // for metrics; null where no sender runs
+  const jobs::Runner* jobs = nullptr;                   // for metrics; null where no jobs run
 };
 
 void RegisterRoutes(Router& router, Server& server, Services& services);

@@ -43,6 +43,7 @@ class Server {
   [[nodiscard]] WorkerPool& Hashers() { return *hashers_; }
   [[nodiscard]] std::size_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::size_t OpenConnections() const;
+  [[nodiscard]] std::size_t MaxStreams() const { return config_.max_streams; }
   [[nodiscard]] const Router& GetRouter() const { return router_; }
   [[nodiscard]] RouteMetrics& Unmatched() { return unmatched_; }
 

@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -20,8 +23,17 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
+  // What /metrics shows of a job: how often it ran and how long its last run took.
+  struct Stat {
+    std::string name;
+    std::atomic<std::uint64_t> runs{0};
+    std::atomic<std::uint64_t> failures{0};
+    std::atomic<std::int64_t> last_duration_us{0};
+  };
+
   // REQUIRES: before Start.
   void Add(std::string name, std::function<void()> job);
+  [[nodiscard]] const std::vector<std::unique_ptr<Stat>>& Stats() const { return stats_; }
   void Start();
   // Runs every job once more soon (e.g. new outbox rows); cheap.
   void Wake();
@@ -32,6 +44,7 @@ class Runner {
 
   std::chrono::milliseconds interval_;
   std::vector<std::pair<std::string, std::function<void()>>> jobs_;
+  std::vector<std::unique_ptr<Stat>> stats_;  // same order as jobs_
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -3,7 +3,10 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+
 #include "store/columns.hpp"
+#include "store/dynamic_sql.hpp"
 
 namespace ikigai::store {
 namespace {
@@ -106,6 +109,45 @@ long long SessionStore::PurgeEnded(Connection& c, long long before) {
                         soci::use(before), soci::use(before));
   st.execute(true);
   return Affected(st);
+}
+
+std::set<std::string> SessionStore::LiveAmong(Connection& c, const std::vector<std::string>& session_ids,
+                                              long long now) {
+  constexpr std::size_t kChunk = 500;
+  std::set<std::string> live;
+  for (std::size_t start = 0; start < session_ids.size(); start += kChunk) {
+    Binds b;
+    std::string text = "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.revoked_at IS NULL "
+                       "AND u.disabled = 0 AND s.expires_at > " + b.Add(now) + " AND s.id IN (";
+    const std::size_t end = std::min(session_ids.size(), start + kChunk);
+    for (std::size_t i = start; i < end; ++i) {
+      if (i > start) text += ", ";
+      text += b.Add(session_ids[i]);
+    }
+    text += ')';
+    std::string id;
+    soci::statement st(c.Sql());
+    st.exchange(soci::into(id));
+    b.Bind(st);
+    st.alloc();
+    st.prepare(text);
+    st.define_and_bind();
+    st.execute();
+    while (st.fetch()) live.insert(id);
+  }
+  return live;
+}
+
+std::pair<long long, long long> SessionStore::CountDevice(Connection& c, const std::string& user_id,
+                                                          const std::string& user_agent, const std::string& ip) {
+  long long all = 0;
+  long long same = 0;
+  const std::string ua = FitColumn(user_agent, kUserAgentColumn);
+  const std::string addr = FitColumn(ip, kIpColumn);
+  c.Sql() << "SELECT COUNT(*), COALESCE(SUM(CASE WHEN user_agent = :ua AND ip = :ip THEN 1 ELSE 0 END), 0) "
+             "FROM sessions WHERE user_id = :u",
+      soci::use(ua), soci::use(addr), soci::use(user_id), soci::into(all), soci::into(same);
+  return {all, same};
 }
 
 }  // namespace ikigai::store

@@ -1,6 +1,9 @@
 // Sessions (one per sign-in) and their refresh tokens, stored only as SHA-256 hex.
 #pragma once
 
+#include <set>
+#include <utility>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +55,14 @@ class SessionStore {
   [[nodiscard]] static std::optional<SessionRow> Find(Connection& c, const std::string& session_id);
   // Live (not revoked, not expired) sessions of a user, newest first.
   [[nodiscard]] static std::vector<SessionRow> ListLive(Connection& c, const std::string& user_id, long long now);
+  // Which of these sessions are live: not revoked, not expired, and of a user not disabled.
+  [[nodiscard]] static std::set<std::string> LiveAmong(Connection& c, const std::vector<std::string>& session_ids,
+                                                       long long now);
+  // How many sessions (live or ended, not yet purged) the user has, and how many of them came
+  // from this user agent and address.
+  [[nodiscard]] static std::pair<long long, long long> CountDevice(Connection& c, const std::string& user_id,
+                                                                   const std::string& user_agent,
+                                                                   const std::string& ip);
   // Deletes sessions that expired or were revoked before `before`; returns how many.
   static long long PurgeEnded(Connection& c, long long before);
 };

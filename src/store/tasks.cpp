@@ -344,4 +344,38 @@ std::vector<TaskRow> TaskStore::List(Connection& c, const TaskQuery& q) {
   return out;
 }
 
+void TaskStore::Rearm(Connection& c, const std::string& id) {
+  c.Sql() << "UPDATE tasks SET remind_at = CASE WHEN due_at IS NULL OR status = 'done' OR "
+             "(reminded_due_at IS NOT NULL AND reminded_due_at = due_at) THEN NULL ELSE due_at - 60000 * "
+             "COALESCE((SELECT p.reminder_lead_minutes FROM notification_prefs p WHERE p.user_id = tasks.user_id), "
+             "60) END WHERE id = :id",
+      soci::use(id);
+}
+
+void TaskStore::RearmUser(Connection& c, const std::string& user_id, int lead_minutes) {
+  const long long lead_ms = 60000LL * lead_minutes;
+  c.Sql() << "UPDATE tasks SET remind_at = due_at - :lead WHERE user_id = :u AND remind_at IS NOT NULL",
+      soci::use(lead_ms), soci::use(user_id);
+}
+
+std::vector<ReminderRow> TaskStore::OwedReminders(Connection& c, long long now, int limit) {
+  std::vector<ReminderRow> out;
+  ReminderRow r;
+  soci::statement st = (c.Sql().prepare << "SELECT id, user_id, title, due_at, remind_at FROM tasks WHERE "
+                                           "remind_at <= :now ORDER BY remind_at LIMIT :lim",
+                        soci::use(now), soci::use(limit), soci::into(r.id), soci::into(r.user_id),
+                        soci::into(r.title), soci::into(r.due_at), soci::into(r.remind_at));
+  st.execute();
+  while (st.fetch()) out.push_back(r);
+  return out;
+}
+
+bool TaskStore::TakeReminder(Connection& c, const ReminderRow& r) {
+  soci::statement st = (c.Sql().prepare << "UPDATE tasks SET remind_at = NULL, reminded_due_at = due_at WHERE "
+                                           "id = :id AND remind_at = :r AND due_at = :d AND status <> 'done'",
+                        soci::use(r.id), soci::use(r.remind_at), soci::use(r.due_at));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
 }  // namespace ikigai::store

@@ -46,8 +46,28 @@ struct TaskQuery {
   std::optional<TaskKey> after;
 };
 
+// A task whose reminder is owed (remind_at <= now).
+struct ReminderRow {
+  std::string id;
+  std::string user_id;
+  std::string title;
+  long long due_at = 0;
+  long long remind_at = 0;
+};
+
 class TaskStore {
  public:
+  // Recomputes when the task's reminder is owed after its due_at or status changed: due_at minus
+  // the owner's lead while it has a due time, is not done and was not reminded for that due time.
+  static void Rearm(Connection& c, const std::string& id);
+  // After the owner's lead changed: every pending reminder of the user moves to the new lead.
+  static void RearmUser(Connection& c, const std::string& user_id, int lead_minutes);
+  // Reminders owed at `now`, oldest first; by the remind_at index, so a pass with nothing due
+  // reads nothing.
+  [[nodiscard]] static std::vector<ReminderRow> OwedReminders(Connection& c, long long now, int limit);
+  // Takes the reminder if it is still owed as read (a conditional UPDATE: of two instances one
+  // wins); records the due time as reminded either way.
+  [[nodiscard]] static bool TakeReminder(Connection& c, const ReminderRow& r);
   static void Insert(Connection& c, const TaskRow& task);
   // REQUIRES: inside a transaction when for_update (locks the row on MySQL).
   [[nodiscard]] static std::optional<TaskRow> Get(Connection& c, const std::string& user_id, const std::string& id,

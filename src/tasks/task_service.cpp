@@ -20,13 +20,6 @@ std::optional<int> PriorityValue(const std::string& name) {
 
 bool ValidStatus(const std::string& s) { return s == "todo" || s == "in_progress" || s == "done"; }
 
-bool HasControl(const std::string& s, bool allow_newlines) {
-  return std::any_of(s.begin(), s.end(), [&](unsigned char ch) {
-    if (allow_newlines && (ch == '\n' || ch == '\r' || ch == '\t')) return false;
-    return ch < 0x20 || ch == 0x7f;
-  });
-}
-
 // Checks present fields and applies them to `task`; returns the names of the fields that changed.
 core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow& task, long long now) {
   core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
@@ -34,7 +27,7 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
   if (f.title) {
     const long n = core::CountCodePoints(*f.title);
     if (n < 1 || n > 200) invalid.fields["title"] = "must be 1 to 200 characters";
-    else if (HasControl(*f.title, false)) invalid.fields["title"] = "must not contain control characters";
+    else if (core::HasControl(*f.title, false)) invalid.fields["title"] = "must not contain control characters";
     else if (core::IsBlank(*f.title)) invalid.fields["title"] = "must not be blank";
     else if (*f.title != task.title) { task.title = *f.title; changed.emplace_back("title"); }
   }
@@ -67,7 +60,7 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
     for (const auto& tag : *f.tags) {
       const long n = core::CountCodePoints(tag);
       if (n < 1 || n > 32) invalid.fields["tags"] = "each tag must be 1 to 32 characters";
-      else if (HasControl(tag, false)) invalid.fields["tags"] = "tags must not contain control characters";
+      else if (core::HasControl(tag, false)) invalid.fields["tags"] = "tags must not contain control characters";
       else if (core::IsBlank(tag)) invalid.fields["tags"] = "tags must not be blank";
       else if (!seen.insert(tag).second) invalid.fields["tags"] = "must not repeat a tag";
     }
@@ -112,6 +105,7 @@ core::Result<store::TaskRow> TaskService::Create(const std::string& user_id, con
   task.version = 1;
   return db_.Transaction([&](store::Connection& c) -> core::Result<store::TaskRow> {
     store::TaskStore::Insert(c, task);
+    if (task.due_at) store::TaskStore::Rearm(c, task.id);
     recorder_.Record(c, meta, {.actor_id = user_id, .action = "task.created", .target_type = "task",
                                .target_id = task.id});
     return task;
@@ -145,6 +139,10 @@ core::Result<store::TaskRow> TaskService::Update(const std::string& user_id, con
     task->updated_at = now;
     // The version in the WHERE clause makes check and write one step, whatever the isolation.
     if (!store::TaskStore::Update(c, *task, seen)) return core::Fail(Stale());
+    if (std::find(changed->begin(), changed->end(), "due_at") != changed->end() ||
+        std::find(changed->begin(), changed->end(), "status") != changed->end()) {
+      store::TaskStore::Rearm(c, task->id);
+    }
     recorder_.Record(c, meta, {.actor_id = user_id, .action = "task.updated", .target_type = "task",
                                .target_id = task->id, .data = {{"fields", *changed}}});
     return *task;

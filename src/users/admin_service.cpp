@@ -49,7 +49,9 @@ core::Result<store::UserRow> AdminService::Update(const std::optional<std::strin
     if (auto m = auth::CheckDisplayName(*in.display_name); !m.empty()) invalid.fields["display_name"] = m;
   }
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
-  return db_.Transaction([&](store::Connection& c) -> core::Result<store::UserRow> {
+  bool notified = false;
+  auto updated = db_.Transaction([&](store::Connection& c) -> core::Result<store::UserRow> {
+    notified = false;
     auto locked = LockForChange(c, id);
     if (auto ok = StillAdmin(c, actor_id); !ok) return core::Fail(ok.error());
     if (!locked) return core::Fail(NoSuchUser());
@@ -67,6 +69,16 @@ core::Result<store::UserRow> AdminService::Update(const std::optional<std::strin
     if (next.disabled && !user.disabled) {
       // Signed out everywhere at once: the next request of any of its tokens is 401.
       data["sessions_revoked"] = store::SessionStore::RevokeAll(c, id, now);
+      if (notifier_ != nullptr) {
+        notify::Notice notice;
+        notice.kind = notify::Kind::kSecurity;
+        notice.title = "All your sessions were signed out";
+        notice.body = "An administrator disabled your account and signed out every session. Contact the "
+                      "administrators if you think this is a mistake.";
+        notice.data = {{"event", "sessions_revoked"}, {"by", "admin"}};
+        (void)notifier_->Notify(c, notify::Recipient::Of(user), notice);
+        notified = true;
+      }
     }
     recorder_.Record(c, meta, {.actor_id = actor_id, .action = "admin.user_updated", .target_type = "user",
                                .target_id = id, .data = EventData(actor_id, std::move(data))});
@@ -74,6 +86,8 @@ core::Result<store::UserRow> AdminService::Update(const std::optional<std::strin
     if (!after) return core::Fail(NoSuchUser());
     return std::move(*after);
   });
+  if (updated && notified) notifier_->AfterCommit();
+  return updated;
 }
 
 core::Result<void> AdminService::Delete(const std::optional<std::string>& actor_id, const std::string& id,

@@ -9,6 +9,7 @@
 
 #include "activity/recorder.hpp"
 #include "core/request_meta.hpp"
+#include "notify/notifier.hpp"
 #include "store/database.hpp"
 #include "store/users.hpp"
 
@@ -25,6 +26,8 @@ class AdminService {
  public:
   AdminService(store::Database& db, const core::Clock& clock, core::Random& random)
       : db_(db), clock_(clock), recorder_(clock, random) {}
+  // Disabling a user tells them (a security notice); unset: no notice.
+  void SetNotifier(const notify::Notifier* notifier) { notifier_ = notifier; }
 
   // Up to query.limit + 1 users, newest first.
   [[nodiscard]] core::Result<std::vector<store::UserRow>> List(const store::UserQuery& query);
@@ -43,6 +46,7 @@ class AdminService {
   store::Database& db_;
   const core::Clock& clock_;
   activity::Recorder recorder_;
+  const notify::Notifier* notifier_ = nullptr;
 };
 
 }  // namespace ikigai::users

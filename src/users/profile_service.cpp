@@ -32,13 +32,14 @@ core::Result<LockedUser> LockCaller(store::Connection& c, const auth::AuthContex
 
 ProfileService::ProfileService(store::Database& db, const config::Config& config, const core::Clock& clock,
                                core::Random& random, auth::AccountService& accounts, auth::RecoveryService& recovery,
-                               const mail::Outbox& outbox)
+                               const mail::Outbox& outbox, const notify::Notifier& notifier)
     : db_(db),
       config_(config),
       clock_(clock),
       accounts_(accounts),
       recovery_(recovery),
       outbox_(outbox),
+      notifier_(notifier),
       limiter_(config, clock),
       recorder_(clock, random) {}
 
@@ -122,7 +123,13 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
                                                    {"reset_link", config_.public_url + "/forgot-password"}};
       mail::SetIfProved(values, user.email_verified, "display_name", after->display_name);
       mail::SetIfProved(values, user.email_verified, "new_email", *in.email);
-      outbox_.Enqueue(c, user.id, "email_changed", user.email, values);
+      (void)notifier_.Notify(c, notify::Recipient::Of(user),
+                             notify::SecurityMail("Your email address is being changed",
+                                                  "A change of your account's email address was requested on " +
+                                                      core::FormatRfc3339(now) +
+                                                      ". It takes effect once the new address is confirmed. If this "
+                                                      "was not you, change your password at once.",
+                                                  {{"event", "email_changed"}}, "email_changed", std::move(values)));
       mail_queued = true;
       data["email_pending"] = true;
     }
@@ -171,12 +178,19 @@ core::Result<void> ProfileService::ChangePassword(const auth::AuthContext& who, 
     std::map<std::string, std::string> values = {{"when", core::FormatRfc3339(now)},
                                                  {"reset_link", config_.public_url + "/forgot-password"}};
     mail::SetIfProved(values, locked->user.email_verified, "display_name", locked->user.display_name);
-    outbox_.Enqueue(c, who.user.id, "password_changed", locked->user.email, values);
+    (void)notifier_.Notify(c, notify::Recipient::Of(locked->user),
+                           notify::SecurityMail("Your password was changed",
+                                                "The password of your account was changed on " +
+                                                    core::FormatRfc3339(now) +
+                                                    " and every other session was signed out. If this was not you, "
+                                                    "reset your password at once.",
+                                                {{"event", "password_changed"}}, "password_changed",
+                                                std::move(values)));
     recorder_.Record(c, meta, {.actor_id = who.user.id, .action = "user.password_changed", .target_type = "user",
                                .target_id = who.user.id, .data = {{"sessions_revoked", revoked}}});
     return {};
   });
-  if (done) outbox_.Wake();
+  if (done) notifier_.AfterCommit();
   return done;
 }
 

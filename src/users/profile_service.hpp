@@ -11,6 +11,7 @@
 #include "auth/recovery_service.hpp"
 #include "config/config.hpp"
 #include "mail/outbox.hpp"
+#include "notify/notifier.hpp"
 
 namespace ikigai::users {
 
@@ -25,7 +26,8 @@ struct ProfileChanges {
 class ProfileService {
  public:
   ProfileService(store::Database& db, const config::Config& config, const core::Clock& clock, core::Random& random,
-                 auth::AccountService& accounts, auth::RecoveryService& recovery, const mail::Outbox& outbox);
+                 auth::AccountService& accounts, auth::RecoveryService& recovery, const mail::Outbox& outbox,
+                 const notify::Notifier& notifier);
 
   // 429 when the account is over its failed-login limit: password confirmations count as logins,
   // so a stolen access token cannot be used to guess the password faster than the login form.
@@ -57,6 +59,7 @@ class ProfileService {
   auth::AccountService& accounts_;
   auth::RecoveryService& recovery_;
   const mail::Outbox& outbox_;
+  const notify::Notifier& notifier_;
   auth::RateLimiter limiter_;
   activity::Recorder recorder_;
 };

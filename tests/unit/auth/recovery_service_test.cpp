@@ -62,7 +62,14 @@ class ForgotTest : public ::testing::Test {
   PasswordHasher hasher_{{8, 1}};
   PasswordPolicy policy_;
   mail::Outbox outbox_{clock_, random_};
-  RecoveryService recovery_{db_, config_, clock_, random_, hasher_, policy_, outbox_};
+  notify::Notifier notifier_{clock_, random_};
+  notify::EmailChannel email_{outbox_, config_.public_url};
+  RecoveryService recovery_{db_, config_, clock_, random_, hasher_, policy_, outbox_, Notifying()};
+
+  const notify::Notifier& Notifying() {
+    notifier_.AddChannel(&email_);
+    return notifier_;
+  }
   std::vector<std::function<void()>> later_;
 };
 

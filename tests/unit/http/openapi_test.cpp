@@ -34,10 +34,14 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   tasks::IkigaiMapService map_service(db, clock, random);
   CursorSealer cursors({std::string(32, 'k')});
   mail::Outbox outbox(clock, random);
-  auth::RecoveryService recovery(db, *cfg, clock, random, hasher, policy, outbox);
-  users::ProfileService profile(db, *cfg, clock, random, accounts, recovery, outbox);
+  notify::Notifier notifier(clock, random);
+  auth::RecoveryService recovery(db, *cfg, clock, random, hasher, policy, outbox, notifier);
+  users::ProfileService profile(db, *cfg, clock, random, accounts, recovery, outbox, notifier);
   users::AdminService admin(db, clock, random);
-  Services services{db, accounts, task_service, map_service, cursors, recovery, profile, admin, nullptr};
+  notify::NotificationService notifications(db, notifier, clock, random);
+  notify::StreamHub hub(db, clock);
+  Services services{db, accounts, task_service, map_service, cursors, recovery, profile, admin, notifications, hub,
+                    notifier, nullptr};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());
