@@ -105,6 +105,21 @@ TEST_F(BroadcastTest, ToUserIdsReachesExactlyThoseUsers) {
   EXPECT_EQ(events[0].data["recipients"], 2) << events[0].data.dump();
 }
 
+TEST_F(BroadcastTest, AnIdGivenTwiceCountsOnceAndADisabledOneIsNoRecipient) {
+  Http http(Server());
+  auto admin = NewAdmin(http, Db());
+  auto user = support::NewApiUser(http, "bc_twice");
+  auto disabled = support::NewApiUser(http, "bc_ids_off");
+  Disable(http, admin, disabled);
+  const std::string title = "Twice " + user.who.username;
+  auto res = Broadcast(http, admin.auth, {{"title", title}, {"body", "b"}, {"user_ids", {user.id, user.id, disabled.id}}});
+  ASSERT_EQ(res.status, 202) << res;
+  EXPECT_EQ(res.Json(), json({{"recipients", 1}}));
+  ASSERT_TRUE(AwaitFanOut(Db()));
+  EXPECT_EQ(RecipientsWithRow(Db(), title), std::set<std::string>{user.id});
+  EXPECT_EQ(support::AllNotifications(http, user.auth, "kind=announcement").size(), 1u) << "one row per user";
+}
+
 TEST_F(BroadcastTest, UnknownOrMalformedIdsAre422AndSendNothing) {
   Http http(Server());
   auto admin = NewAdmin(http, Db());

@@ -189,6 +189,35 @@ TEST_F(NotificationStreamTest, ResumeSkipsDeletedOnesAndShowsReadState) {
   EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), live)) << *stream;
 }
 
+TEST_F(NotificationStreamTest, TheLastEventIdHeaderWinsOverTheQueryParameter) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "sse_header_wins");
+  const json n1 = Poke(http, user, "wins-1");
+  const json n2 = Poke(http, user, "wins-2");
+  const json n3 = Poke(http, user, "wins-3");
+  auto stream = Open(user.With({{"Last-Event-ID", n2["id"].get<std::string>()}}),
+                     std::string(support::kStream) + "?last_event_id=" + n1["id"].get<std::string>());
+  ASSERT_TRUE(IsOpenStream(*stream));
+  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), n3)) << "expected to resume after the header's id: " << *stream;
+}
+
+TEST_F(NotificationStreamTest, AKindSwitchedOffInTheAppIsNotStreamed) {
+  Http http(Server());
+  auto admin = support::NewApiUser(http, "sse_kind_admin");
+  support::MakeAdminInDb(Db(), admin.id);
+  auto user = support::NewApiUser(http, "sse_kind_off");
+  support::SetPrefs(http, user.auth, {{"in_app", {{"security", false}}}});
+  auto stream = Open(user.auth);
+  ASSERT_TRUE(IsOpenStream(*stream));
+  (void)support::LoginPair(http, user.who, {{"User-Agent", "muted-device"}});
+  auto res = support::Broadcast(http, admin.auth, {{"title", "Still streamed"}, {"body", "b"}, {"user_ids", {user.id}}});
+  ASSERT_EQ(res.status, 202) << res;
+  auto event = stream->Next(10s);
+  const auto listed = support::AllNotifications(http, user.auth);
+  ASSERT_EQ(listed.size(), 1u) << "in_app.security false still made a row";
+  EXPECT_TRUE(IsEventOf(event, listed[0])) << "the first event is not the announcement: " << *stream;
+}
+
 TEST_F(NotificationStreamTest, AMalformedLastEventIdIs400) {
   Http http(Server());
   auto user = support::NewApiUser(http, "sse_bad_id");
@@ -314,6 +343,19 @@ TEST_F(NotificationStreamTest, LogoutAllEndsEveryStreamOfTheUser) {
   ASSERT_EQ(http.Post("/api/v1/auth/logout-all", "", user.auth).status, 204);
   EXPECT_TRUE(a->WaitForEnd(kDelivery)) << *a;
   EXPECT_TRUE(b->WaitForEnd(kDelivery)) << *b;
+}
+
+TEST_F(NotificationStreamTest, RefreshTokenReuseEndsTheStreamOfThatSession) {
+  Http http(Server());
+  auto who = support::NewCredentials("sse_reuse");
+  auto pair = support::RegisterAndLogin(http, who);
+  auto stream = Open(BearerHeaders(pair.access_token));
+  ASSERT_TRUE(IsOpenStream(*stream));
+  ASSERT_EQ(support::Refresh(http, pair.refresh_token).status, 200);
+  Db().Exec("UPDATE refresh_tokens SET spent_at = spent_at - 60000 WHERE token_hash = " +
+            DirectDb::Quote(support::Sha256Hex(pair.refresh_token)));
+  ASSERT_TRUE(support::IsUnauthorized(support::Refresh(http, pair.refresh_token)));
+  EXPECT_TRUE(stream->WaitForEnd(kDelivery)) << "the stream of a session revoked by reuse did not end: " << *stream;
 }
 
 TEST_F(NotificationStreamTest, ADisabledUsersStreamEnds) {

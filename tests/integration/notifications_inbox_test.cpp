@@ -374,6 +374,27 @@ TEST_F(InboxTest, EveryInboxRouteNeedsAValidAccessToken) {
   EXPECT_TRUE(IsUnauthorized(http.Get(support::kNotifications, "", BearerHeaders("not-a-jwt"))));
 }
 
+TEST_F(InboxTest, NotificationsOlderThanNinetyDaysArePurgedByTheJob) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "inbox_purge");
+  NewDevices(http, user, 3);
+  auto items = AllNotifications(http, user.auth);
+  ASSERT_EQ(items.size(), 3u);
+  constexpr long long kDayMs = 86400LL * 1000;
+  auto age = [&](const json& item, long long days) {
+    Db().Exec("UPDATE notifications SET created_at = created_at - " + std::to_string(days * kDayMs) +
+              " WHERE id = " + support::DirectDb::Quote(item["id"].get<std::string>()));
+  };
+  age(items[0], 91);  // read or not, it goes
+  age(items[1], 89);  // stays
+  ASSERT_EQ(http.Post(NotificationPath(items[0]["id"].get<std::string>(), "/read"), "", user.auth).status, 204);
+  age(items[2], 120);
+  ASSERT_TRUE(support::WaitUntil([&] { return AllNotifications(http, user.auth).size() == 1; }, 10s, 200ms))
+      << "notifications older than 90 days were not purged by the job running every second";
+  EXPECT_EQ(AllNotifications(http, user.auth)[0]["id"], items[1]["id"]);
+  EXPECT_EQ(UnreadCount(http, user.auth), 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Races
 

@@ -141,6 +141,39 @@ TEST_F(ReminderTest, ADoneTaskIsNotRemindedNorOneDoneWhileItWaits) {
   EXPECT_EQ(Reminders(http, user).size(), 2u);
 }
 
+TEST_F(ReminderTest, ReopeningADoneTaskBeforeItIsDueReArmsIt) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "remind_reopen");
+  const json task = Task(http, user, "Reopened", support::Rfc3339FromNow(120s), "done");
+  const json control = Task(http, user, "Reopen control", support::Rfc3339FromNow(120s));
+  ASSERT_TRUE(AwaitReminders(http, user, control, 1));
+  std::this_thread::sleep_for(kSomeJobRuns);
+  ASSERT_TRUE(RemindersOf(http, user, task).empty()) << "a done task was reminded";
+  auto res = support::PatchTask(http, user, task["id"], {{"status", "todo"}});
+  ASSERT_EQ(res.status, 200) << res;
+  ASSERT_TRUE(AwaitReminders(http, user, task, 1)) << "reopening a done task before its due time did not re-arm it";
+  std::this_thread::sleep_for(kSomeJobRuns);
+  EXPECT_EQ(RemindersOf(http, user, task).size(), 1u);
+}
+
+TEST_F(ReminderTest, ADisabledUserGetsNoReminder) {
+  Http http(Server());
+  auto admin = support::NewApiUser(http, "remind_admin");
+  support::MakeAdminInDb(Db(), admin.id);
+  auto user = support::NewApiUser(http, "remind_disabled");
+  for (const auto* who : {&admin, &user}) support::SetPrefs(http, who->auth, {{"reminder_lead_minutes", 5}});
+  // Both windows open about ten seconds from now; the user is disabled before that.
+  const auto due = support::Rfc3339FromNow(310s);
+  const json task = Task(http, user, "Disabled owner", due);
+  const json control = Task(http, admin, "Admin control", due);
+  ASSERT_EQ(http.Patch("/api/v1/admin/users/" + user.id, json{{"disabled", true}}.dump(), admin.auth).status, 200);
+  ASSERT_TRUE(support::WaitUntil([&] { return !RemindersOf(http, admin, control).empty(); }, 30s, 200ms))
+      << "the control reminder never came";
+  std::this_thread::sleep_for(kSomeJobRuns);
+  EXPECT_TRUE(support::OfKind(support::NotificationRows(Db(), user.id), "task_due").empty())
+      << "a disabled user was reminded";
+}
+
 TEST_F(ReminderTest, AnOverdueTaskOrOneWithoutDueAtIsNeverReminded) {
   Http http(Server());
   auto user = support::NewApiUser(http, "remind_overdue");
