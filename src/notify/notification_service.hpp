@@ -34,10 +34,10 @@ struct PreferencesPatch {
 };
 
 struct BroadcastInput {
-  std::string title;
-  std::string body;
-  std::optional<std::string> role;
-  std::optional<std::vector<std::string>> user_ids;
+  std::string title{};
+  std::string body{};
+  std::optional<std::string> role{};
+  std::optional<std::vector<std::string>> user_ids{};
 };
 
 struct InboxPage {

@@ -18,12 +18,12 @@ namespace ikigai::tasks {
 // Fields as the client sent them (already type-checked). For due_at, an engaged outer optional
 // means "present": nullopt inside is an explicit null.
 struct TaskFields {
-  std::optional<std::string> title;
-  std::optional<std::string> notes;
-  std::optional<std::string> status;
-  std::optional<std::string> priority;
-  std::optional<std::optional<std::string>> due_at;
-  std::optional<std::vector<std::string>> tags;
+  std::optional<std::string> title{};
+  std::optional<std::string> notes{};
+  std::optional<std::string> status{};
+  std::optional<std::string> priority{};
+  std::optional<std::optional<std::string>> due_at{};
+  std::optional<std::vector<std::string>> tags{};
 };
 
 // If-Match: nullopt = not sent; kAny = "*"; otherwise the version the client last saw

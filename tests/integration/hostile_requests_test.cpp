@@ -182,6 +182,29 @@ const std::vector<Route>& Routes() {
         {"paid_for", R"(["work"])"},
         {"statement", R"("To help")"}},
        {}},
+      {"GET", "/api/v1/notifications", false, As::kUser, {}, {"unread", "kind", "limit", "cursor"}},
+      {"POST", "/api/v1/notifications/{id}/read", false, As::kUser, {}, {}},
+      {"POST", "/api/v1/notifications/read-all", false, As::kUser, {}, {}},
+      {"DELETE", "/api/v1/notifications/{id}", false, As::kUser, {}, {}},
+      {"POST", "/api/v1/notifications/stream-ticket", false, As::kUser, {}, {}},
+      // Anonymous only: an accepted stream stays open, and the fuzzer waits for whole answers.
+      {"GET", "/api/v1/notifications/stream", false, As::kNobody, {}, {"ticket", "last_event_id"}},
+      {"GET", "/api/v1/me/notification-preferences", false, As::kUser, {}, {}},
+      {"PATCH",
+       "/api/v1/me/notification-preferences",
+       true,
+       As::kUser,
+       {{"email", R"({"task_due": false, "security": true})"},
+        {"in_app", R"({"announcement": true})"},
+        {"push", R"({"feedback_reply": false})"},
+        {"reminder_lead_minutes", "30"}},
+       {}},
+      {"POST",
+       "/api/v1/admin/notifications",
+       true,
+       As::kAdmin,
+       {{"title", R"("Fuzz news")"}, {"body", R"("Body")"}, {"role", R"("user")"}, {"user_ids", "[]"}},
+       {}},
   };
   return routes;
 }
@@ -884,6 +907,8 @@ class Generator {
       return std::min(one.size(),
                       one.find(':') == std::string::npos ? one.size() : one.find(':') + 2);
     };
+    // A mutated Transfer-Encoding value is an unknown coding, which is 501 by API.md.
+    if (one.rfind("Transfer-Encoding", 0) == 0) out.may_501 = true;
     switch (Below(14)) {
       case 0:
         one.insert(value_at(), "\x01");
@@ -929,6 +954,9 @@ class Generator {
       case 10:
         headers.push_back(" folded continuation");
         Note(out, "obs-fold");
+        // Folded onto a Transfer-Encoding line, the continuation becomes part of its value (RFC
+        // 9112 section 5.2 allows replacing the fold with a space): an unknown coding, 501.
+        if (headers.size() >= 2 && headers[headers.size() - 2].rfind("Transfer-Encoding", 0) == 0) out.may_501 = true;
         break;
       case 11:
         headers.push_back("Host : 127.0.0.1");
