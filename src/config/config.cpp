@@ -149,6 +149,7 @@ const std::vector<Setting>& Settings() {
       {"IKIGAI_RATE_LIMITS", "--rate-limits", "", "overrides, e.g. login_account=10/15m,verify_account=3/1h; off disables"},
       {"IKIGAI_IO_THREADS", "--io-threads", "2", "HTTP I/O threads"},
       {"IKIGAI_MAX_CONNECTIONS", "--max-connections", "9000", "open connections before the server stops accepting until one closes"},
+      {"IKIGAI_MAX_STREAMS", "--max-streams", "10000", "open notification streams before new ones get 503"},
       {"IKIGAI_WORKERS", "--workers", "4", "database worker threads (more than twice the cores only adds context switches)"},
       {"IKIGAI_HASH_THREADS", "--hash-threads", "2", "password hashing threads"},
       {"IKIGAI_QUEUE_LIMIT", "--queue-limit", "1024", "queued requests per pool before 503"},
@@ -313,6 +314,11 @@ core::Result<Config> FromValues(const std::map<std::string, std::string>& values
     return core::Fail(Bad("IKIGAI_MAX_CONNECTIONS", "must be 1 to 1000000"));
   }
   c.max_connections = max_connections;
+  unsigned max_streams = 0;
+  if (!uint_in("IKIGAI_MAX_STREAMS", 1, 1000000, max_streams)) {
+    return core::Fail(Bad("IKIGAI_MAX_STREAMS", "must be 1 to 1000000"));
+  }
+  c.max_streams = max_streams;
   if (!uint_in("IKIGAI_WORKERS", 1, 256, c.workers)) return core::Fail(Bad("IKIGAI_WORKERS", "must be 1 to 256"));
   if (!uint_in("IKIGAI_HASH_THREADS", 1, 64, c.hash_threads)) return core::Fail(Bad("IKIGAI_HASH_THREADS", "must be 1 to 64"));
   unsigned queue = 0;

@@ -61,9 +61,10 @@ struct Config {
   std::map<std::string, RateLimit> rate_limits;  // login_account, login_address, ...
   unsigned io_threads = 2;       // HTTP I/O threads: parse and route only
   // Open connections per instance; at the limit the server stops accepting until one closes.
-  // 10,000 minus the 1,000 kept for notification streams.
+  // Event streams are not counted here once open (max_streams).
   std::size_t max_connections = 9000;
-  std::size_t max_streams = 10000;  // IKIGAI_MAX_STREAMS: open notification streams per instance
+  // Open event streams (notifications) per instance; they do not count as connections above.
+  std::size_t max_streams = 10000;
   unsigned workers = 4;          // database worker pool
   unsigned hash_threads = 2;     // password-hashing pool
   std::size_t queue_limit = 1024;  // per pool; beyond it requests get 503

@@ -108,10 +108,13 @@ std::string RenderMetrics(Server& server, const Services& services) {
                  "# HELP ikigai_http_requests_in_flight Requests received and not yet answered.\n"
                  "# TYPE ikigai_http_requests_in_flight gauge\n"
                  "ikigai_http_requests_in_flight {}\n"
-                 "# HELP ikigai_http_connections_open Open client connections (IKIGAI_MAX_CONNECTIONS caps them).\n"
+                 "# HELP ikigai_http_connections_open Open client connections, event streams excepted (IKIGAI_MAX_CONNECTIONS caps them).\n"
                  "# TYPE ikigai_http_connections_open gauge\n"
-                 "ikigai_http_connections_open {}\n",
-                 server.InFlight(), server.OpenConnections());
+                 "ikigai_http_connections_open {}\n"
+                 "# HELP ikigai_http_streams_open Open event streams (IKIGAI_MAX_STREAMS caps them).\n"
+                 "# TYPE ikigai_http_streams_open gauge\n"
+                 "ikigai_http_streams_open {}\n",
+                 server.InFlight(), server.OpenConnections(), server.OpenStreams());
   out += "# HELP ikigai_worker_queue_depth Tasks waiting in a worker pool.\n"
          "# TYPE ikigai_worker_queue_depth gauge\n";
   std::string busy = "# HELP ikigai_worker_busy Threads of a worker pool running a task.\n"

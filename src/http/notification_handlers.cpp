@@ -100,11 +100,12 @@ Reply StreamHandler(const NotificationRoutes& d, Request& r) {
                        {}, 5},
                       r);
   }
+  if (after.empty()) after = d.hub.StartingPoint();
   Reply reply;
   reply.content_type = "text/event-stream";
   reply.body = "retry: 3000\n\n";
   std::vector<std::string> sent;
-  if (!after.empty()) {
+  if (last) {
     auto missed = d.notifications.Missed(who->user.id, after, kMaxReplay);
     if (!missed) return ErrorReply(missed.error(), r);
     for (const auto& row : *missed) {

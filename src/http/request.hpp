@@ -3,8 +3,8 @@
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,12 +45,17 @@ struct Request {
   [[nodiscard]] core::RequestMeta Meta() const { return {client_ip, user_agent, request_id}; }
 };
 
-// The sending side of an open event stream, implemented by the transport. Thread safe: the
-// notification poller calls it from its own thread.
+// The sending side of an open event stream (Server-Sent Events), implemented by the transport.
+// Thread safe: the notification poller calls it from its own thread.
 class EventSink {
  public:
   virtual ~EventSink() = default;
   // Queues bytes (one or more whole SSE events) as one chunk; false when the stream is closed.
+  // A client that does not read is disconnected: a Send that finds more than 256 KiB queued and
+  // not yet written returns false (and so does every later one), as does one after a write that
+  // did not finish in the 30 s write timeout. One Send of any size is taken when less is queued
+  // (so a resume backlog fits in one Send). Empty bytes send nothing (an empty chunk would end
+  // the stream).
   virtual bool Send(std::string bytes) = 0;
   // Ends the stream: the last chunk, then the connection closes. Idempotent.
   virtual void Close() = 0;
@@ -58,8 +63,10 @@ class EventSink {
 };
 
 struct StreamStart {
-  // Called once on the connection's strand after the 200 header (and Reply::body, if not empty,
-  // as the first chunk) was queued; the callee keeps the sink (and drops it once !IsOpen()).
+  // Called once on the connection's strand after the header (and Reply::body, if not empty, as
+  // the first chunk) was queued; the callee keeps the sink (and drops it once !IsOpen()). Not
+  // called when the transport refuses the stream (503 at IKIGAI_MAX_STREAMS or while draining,
+  // a HEAD request, or a client gone before the answer).
   std::function<void(std::shared_ptr<EventSink>)> on_open;
 };
 
@@ -68,7 +75,8 @@ struct Reply {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::shared_ptr<StreamStart> stream;  // set: answered as a chunked stream that stays open
+  // Set: the answer is an open-ended chunked stream (docs/architecture.md, "Event streams").
+  std::shared_ptr<StreamStart> stream;
 
   Reply& With(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

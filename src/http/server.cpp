@@ -16,8 +16,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <limits>
 #include <future>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -47,6 +50,13 @@ constexpr std::uint32_t kHeaderSectionLimit = 64 * 1024;
 // Bytes read per receive; the read buffer never holds more than a header section and this.
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kLingerChunk = 8 * 1024;
+// An event stream reads only to notice the client going away: a small buffer will do.
+constexpr std::size_t kWatchChunk = 256;
+// Bytes an event stream may have queued and not yet written: a Send that finds more is refused and
+// its client, one that does not read, is disconnected.
+constexpr std::size_t kStreamQueueLimit = 256 * 1024;
+// How long a client is told to wait before it opens another stream when there is no room.
+constexpr int kStreamRetryAfterSeconds = 5;
 
 constexpr auto kIdleTimeout = 60s;   // waiting for (the rest of) a request header
 constexpr auto kBodyTimeout = 60s;   // receiving a body
@@ -54,6 +64,8 @@ constexpr auto kWriteTimeout = 30s;  // sending a response
 // After an answer that closes the connection, what the client still sends is read and dropped
 // for at most this long, so the answer is not lost to a TCP reset (RFC 9112 section 9.6).
 constexpr auto kLingerTimeout = 5s;
+// On shutdown, how long the stop waits for event streams' last chunks to be written.
+constexpr auto kStreamDrain = 2s;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
@@ -179,6 +191,22 @@ using Socket = tcp::socket::rebind_executor<Strand>::other;
 
 class Connection;
 
+// The EventSink of one stream: it holds its connection weakly, so a sink the poller still keeps
+// does not keep a closed connection alive.
+class StreamSink final : public EventSink {
+ public:
+  explicit StreamSink(std::weak_ptr<Connection> connection) : connection_(std::move(connection)) {}
+  bool Send(std::string bytes) override;
+  void Close() override;
+  [[nodiscard]] bool IsOpen() const override { return open_.load(std::memory_order_acquire); }
+  // The transport's side: the stream ended (last chunk queued, or the connection closed).
+  void MarkClosed() { open_.store(false, std::memory_order_release); }
+
+ private:
+  std::weak_ptr<Connection> connection_;
+  std::atomic<bool> open_{true};
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -192,6 +220,9 @@ struct Server::Impl {
   std::mutex connections_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
   std::atomic<std::size_t> open_connections{0};
+  // Event streams: counted here, not in open_connections, from their start until their last chunk
+  // is written (or the connection closes).
+  std::atomic<std::size_t> open_streams{0};
   std::atomic<bool> tearing_down{false};
 
   // Declared after everything a connection's destructor touches: destroying the io_context
@@ -220,7 +251,15 @@ struct Server::Impl {
 
   void Accept();
   void OnAccept(const beast::error_code& ec, Socket socket);
-  void OnConnectionClosed(Connection* connection);
+  // `was_stream`: the connection had become an event stream (no longer in open_connections).
+  void OnConnectionClosed(Connection* connection, bool was_stream);
+  // A connection that is no longer counted against the cap: accept again if paused.
+  void ResumeAccept();
+  // A stream slot under IKIGAI_MAX_STREAMS; false when there is none.
+  [[nodiscard]] bool EnterStream();
+  void LeaveStream() { open_streams.fetch_sub(1, std::memory_order_relaxed); }
+  // The connection turned into a stream: it leaves the connection count.
+  void ConnectionBecameStream();
   void CloseIdleConnections();
   // The connections still open, held so none ends while it is being told something.
   std::vector<std::shared_ptr<Connection>> LiveConnections();
@@ -231,7 +270,7 @@ struct Server::Impl {
   void Process(const std::shared_ptr<Connection>& connection, Request& request, const Match& match);
   Reply Invoke(Request& request, Route& route);
   // Response headers common to every answer.
-  void Decorate(bhttp::response<bhttp::string_body>& res, const Request& request, Reply& reply) const;
+  void Decorate(bhttp::response_header<>& res, const Request& request, Reply& reply) const;
   void LogAccess(const Request& request, int status, RouteMetrics& metrics) const;
 };
 
@@ -244,7 +283,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server::Impl& server, Socket&& socket)
       : server_(server), socket_(std::move(socket)), buffer_(kHeaderSectionLimit + kReadChunk) {}
-  ~Connection() { server_.OnConnectionClosed(this); }
+  ~Connection() {
+    if (stream_counted_) server_.LeaveStream();
+    server_.OnConnectionClosed(this, became_stream_);
+  }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -252,11 +294,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
-  // Shutdown: a connection waiting for a request is closed now; a busy one closes after its answer.
+  // Shutdown: a connection waiting for a request is closed now; a busy one closes after its answer;
+  // an event stream gets its last chunk now.
   void Drain() {
     net::post(socket_.get_executor(), [self = shared_from_this()] {
       if (self->state_ == State::kReadingHeader) self->Close();
+      if (self->state_ == State::kStreaming) self->EndStream();
     });
+  }
+
+  // The sink's Send (any thread): one chunk for the stream. False when the stream is over, or when
+  // more than the bound is already queued and unwritten: then the client is not reading and is
+  // disconnected. The bytes already queued decide, not these: one Send of any size (a resume
+  // backlog) goes out whole to a client that keeps up.
+  bool QueueChunk(std::string bytes) {
+    const std::size_t size = bytes.size();
+    if (stream_queued_.fetch_add(size, std::memory_order_relaxed) > kStreamQueueLimit) {
+      stream_queued_.fetch_sub(size, std::memory_order_relaxed);
+      net::post(socket_.get_executor(), [self = shared_from_this()] {
+        if (self->state_ != State::kStreaming) return;
+        spdlog::info("event stream closed: the client at {} does not read ({} bytes queued)", self->Peer(),
+                     self->stream_queued_.load(std::memory_order_relaxed));
+        self->Close();
+      });
+      return false;
+    }
+    net::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
+      if (self->state_ != State::kStreaming || self->stream_ending_) {
+        self->stream_queued_.fetch_sub(bytes.size(), std::memory_order_relaxed);
+        return;
+      }
+      self->PushChunk(std::move(bytes));
+      self->WriteStream();
+    });
+    return true;
+  }
+
+  // The sink's Close (any thread).
+  void EndStreamSoon() {
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->EndStream(); });
   }
 
   // The sweeper's check (any thread): a connection whose current read or write has run past its
@@ -285,7 +361,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Request& CurrentRequest() { return request_; }
 
  private:
-  enum class State { kReadingHeader, kReadingBody, kProcessing, kWriting, kLingering, kClosed };
+  enum class State { kReadingHeader, kReadingBody, kProcessing, kWriting, kStreaming, kLingering, kClosed };
 
   void ReadHeader() {
     if (state_ == State::kClosed) return;
@@ -303,8 +379,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
     header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     body_parser_.reset();
     Arm(kIdleTimeout);
-    bhttp::async_read_header(socket_, buffer_, *header_parser_,
-                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+    ReadHeaderSome();
+  }
+
+  // The header is read here, one socket read at a time, rather than by http::async_read_header:
+  // Beast's parser takes only CRLF line endings, and once a request line is split across reads it
+  // looks for nothing but CRLF CRLF (and its read loop keeps reading until then), so a client
+  // ending its lines with bare LF, which RFC 9112 section 2.2 lets a server refuse, would wait for
+  // the header deadline. Here a blank bare-LF line in what arrived is answered 400 at once.
+  void ReadHeaderSome() {
+    // A pipelining client's next request may be in the buffer already.
+    if (buffer_.size() > 0 && ParseBufferedHeader()) return;
+    if (buffer_.size() >= buffer_.max_size()) return OnHeader(bhttp::error::buffer_overflow);
+    const std::size_t room = std::min<std::size_t>(kReadChunk, buffer_.max_size() - buffer_.size());
+    socket_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (self->state_ == State::kClosed) return;
+      if (ec) {
+        if (ec == net::error::eof) {
+          ec = self->header_parser_->got_some() || self->buffer_.size() > 0 ? bhttp::error::partial_message
+                                                                             : bhttp::error::end_of_stream;
+        }
+        return self->OnHeader(ec);
+      }
+      self->buffer_.commit(n);
+      if (!self->ParseBufferedHeader()) self->ReadHeaderSome();
+    });
+  }
+
+  // Feeds what the buffer holds to the header parser; true when the header is decided (complete
+  // or refused) and OnHeader was called, false when more bytes are needed.
+  bool ParseBufferedHeader() {
+    for (;;) {
+      beast::error_code ec;
+      const std::size_t used = header_parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec || header_parser_->is_header_done()) {
+        OnHeader(ec);
+        return true;
+      }
+      if (used == 0) break;
+    }
+    const auto data = buffer_.data();
+    const std::string_view rest(static_cast<const char*>(data.data()), data.size());
+    if (rest.find("\n\n") != std::string_view::npos) {
+      OnHeader(bhttp::error::bad_line_ending);
+      return true;
+    }
+    return false;
   }
 
   void OnHeader(const beast::error_code& ec) {
@@ -500,6 +622,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Write(Reply reply, RouteMetrics& metrics, bool close) {
     if (state_ == State::kClosed) return Finish();
+    if (reply.stream && !head_) return StartStream(std::move(reply), metrics);
     state_ = State::kWriting;
     const bool keep = keep_alive_ && !close && !server_.Draining();
     response_.emplace();
@@ -509,7 +632,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     res.reason(ReasonPhrase(reply.status));
     server_.Decorate(res, request_, reply);
     res.keep_alive(keep);
-    if (reply.status != 204 && reply.status != 304) {
+    if (reply.stream) {
+      // HEAD of a stream: its header without a length or a coding (there is no body to frame).
+      res.set("X-Accel-Buffering", "no");
+    } else if (reply.status != 204 && reply.status != 304) {
       res.content_length(reply.body.size());
       // HEAD: the same header as GET, Content-Length included, and no body (RFC 9110 9.3.2).
       if (!head_) res.body() = std::move(reply.body);
@@ -551,9 +677,148 @@ class Connection : public std::enable_shared_from_this<Connection> {
                             });
   }
 
+  // ---- event streams -------------------------------------------------------------------------
+
+  // A reply with `stream`: the header (and the body as the first chunk), then the connection reads
+  // no more requests; the sink writes chunks until it or the client or the drain ends the stream.
+  void StartStream(Reply reply, RouteMetrics& metrics) {
+    const bool draining = server_.Draining();
+    if (draining || !server_.EnterStream()) {
+      core::Error full{core::ErrorCode::kUnavailable,
+                       draining ? "The server is shutting down. Try again shortly."
+                                : "The server has as many event streams open as it allows. Try again shortly.",
+                       {}, kStreamRetryAfterSeconds};
+      return Write(ErrorReply(full, request_), metrics, draining);
+    }
+    auto start = std::move(reply.stream);
+    stream_counted_ = true;
+    became_stream_ = true;
+    server_.ConnectionBecameStream();
+    state_ = State::kStreaming;
+    // HTTP/1.0 has no chunked coding: the body runs until the connection closes.
+    chunked_ = version_ == 11;
+    bhttp::response<bhttp::empty_body> res;
+    res.version(version_ == 10 ? 10 : 11);
+    res.result(static_cast<unsigned>(reply.status));
+    res.reason(ReasonPhrase(reply.status));
+    server_.Decorate(res, request_, reply);
+    res.set("X-Accel-Buffering", "no");
+    res.keep_alive(false);
+    if (chunked_) res.chunked(true);
+    std::ostringstream head;
+    head << res.base();
+    stream_queue_.push_back({head.str(), 0});
+    if (!reply.body.empty()) {
+      stream_queued_.fetch_add(reply.body.size(), std::memory_order_relaxed);
+      PushChunk(std::move(reply.body));
+    }
+    // Logged and counted once, as it starts; it is no longer a request in flight.
+    server_.LogAccess(request_, reply.status, metrics);
+    Finish();
+    // A stream holds no request, no parser and no read buffer; bytes after the request are dropped.
+    request_ = Request{};
+    match_ = Match{};
+    header_parser_.reset();
+    body_parser_.reset();
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    sink_ = std::make_shared<StreamSink>(weak_from_this());
+    WriteStream();
+    WatchRead();
+    if (start && start->on_open) {
+      try {
+        start->on_open(sink_);
+      } catch (const std::exception& e) {
+        spdlog::error("event stream: on_open threw: {}", e.what());
+        EndStream();
+      }
+    }
+  }
+
+  // Queues one chunk (its framing included); the bytes are already counted in stream_queued_.
+  void PushChunk(std::string bytes) {
+    const std::size_t counted = bytes.size();
+    if (!chunked_) {
+      stream_queue_.push_back({std::move(bytes), counted});
+      return;
+    }
+    std::array<char, 20> size{};
+    const auto [end, ec] = std::to_chars(size.data(), size.data() + size.size(), counted, 16);
+    (void)ec;
+    std::string framed;
+    framed.reserve(static_cast<std::size_t>(end - size.data()) + counted + 4);
+    framed.append(size.data(), end).append("\r\n").append(bytes).append("\r\n");
+    stream_queue_.push_back({std::move(framed), counted});
+  }
+
+  // Writes everything queued as one gather write; one write at a time, on the strand.
+  void WriteStream() {
+    if (stream_writing_ || stream_queue_.empty() || state_ != State::kStreaming) return;
+    stream_writing_ = true;
+    stream_batch_.clear();
+    stream_batch_.swap(stream_queue_);
+    std::vector<net::const_buffer> buffers;
+    buffers.reserve(stream_batch_.size());
+    for (const auto& frame : stream_batch_) buffers.emplace_back(net::buffer(frame.bytes));
+    Arm(kWriteTimeout);
+    net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->OnStreamWritten(ec);
+    });
+  }
+
+  void OnStreamWritten(const beast::error_code& ec) {
+    stream_writing_ = false;
+    std::size_t written = 0;
+    for (const auto& frame : stream_batch_) written += frame.counted;
+    stream_batch_.clear();
+    stream_batch_.shrink_to_fit();
+    stream_queued_.fetch_sub(written, std::memory_order_relaxed);
+    if (ec || state_ != State::kStreaming) return Close();
+    deadline_ms_.store(0, std::memory_order_relaxed);  // no deadline while nothing is being written
+    if (!stream_queue_.empty()) return WriteStream();
+    if (stream_ending_) StreamDone();
+  }
+
+  // Ends the stream: the last chunk, then the connection closes (after a linger).
+  void EndStream() {
+    if (state_ != State::kStreaming || stream_ending_) return;
+    stream_ending_ = true;
+    if (sink_) sink_->MarkClosed();
+    if (chunked_) stream_queue_.push_back({"0\r\n\r\n", 0});
+    if (stream_writing_) return;  // OnStreamWritten goes on
+    if (stream_queue_.empty()) return StreamDone();
+    WriteStream();
+  }
+
+  // Everything, the last chunk included, is written: stop sending and let the client close.
+  void StreamDone() {
+    if (stream_counted_) server_.LeaveStream();
+    stream_counted_ = false;
+    state_ = State::kLingering;
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    Arm(kLingerTimeout);  // the watch read below goes on until the client closes or this passes
+  }
+
+  // The one read of a stream: it only notices the client. EOF or an error closes; bytes end the
+  // stream (it takes no further request) and are dropped, as they are while lingering after it.
+  void WatchRead() {
+    if (!watch_buffer_) watch_buffer_ = std::make_unique<char[]>(kWatchChunk);
+    socket_.async_read_some(net::buffer(watch_buffer_.get(), kWatchChunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (self->state_ == State::kClosed) return;
+                              if (ec) return self->Close();
+                              if (self->state_ == State::kStreaming) self->EndStream();
+                              self->WatchRead();
+                            });
+  }
+
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    if (sink_) sink_->MarkClosed();
+    if (stream_counted_) server_.LeaveStream();
+    stream_counted_ = false;
     deadline_ms_.store(0, std::memory_order_relaxed);
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -575,6 +840,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::response<bhttp::string_body>> response_;
   std::unique_ptr<bhttp::response<bhttp::empty_body>> continue_;
   std::unique_ptr<char[]> linger_buffer_;
+  // Event stream state (StartStream on): frames waiting, the frames being written, and the bytes
+  // the sink queued and not yet written (read by the sink's thread for the bound).
+  struct Frame {
+    std::string bytes;        // framed: chunk size line, data, CRLF
+    std::size_t counted = 0;  // payload bytes in stream_queued_
+  };
+  std::shared_ptr<StreamSink> sink_;
+  // Vectors, not a deque: libstdc++'s deque allocates on construction, for every connection.
+  std::vector<Frame> stream_queue_;
+  std::vector<Frame> stream_batch_;
+  std::atomic<std::size_t> stream_queued_{0};
+  std::unique_ptr<char[]> watch_buffer_;
+  bool stream_writing_ = false;
+  bool stream_ending_ = false;
+  bool stream_counted_ = false;  // in open_streams
+  bool became_stream_ = false;   // left open_connections
+  bool chunked_ = true;
   std::string peer_;
   Request request_;
   Match match_;
@@ -584,6 +866,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keep_alive_ = true;
   bool counted_ = false;
 };
+
+bool StreamSink::Send(std::string bytes) {
+  if (!IsOpen()) return false;
+  auto connection = connection_.lock();
+  if (!connection) {
+    MarkClosed();
+    return false;
+  }
+  if (bytes.empty()) return true;
+  if (connection->QueueChunk(std::move(bytes))) return true;
+  MarkClosed();  // over the bound: the connection is being closed
+  return false;
+}
+
+void StreamSink::Close() {
+  if (!open_.exchange(false, std::memory_order_acq_rel)) return;
+  if (auto connection = connection_.lock()) connection->EndStreamSoon();
+}
 
 }  // namespace
 
@@ -611,6 +911,9 @@ Server::~Server() {
 }
 
 std::size_t Server::OpenConnections() const { return impl_->open_connections.load(std::memory_order_relaxed); }
+std::size_t Server::OpenStreams() const { return impl_->open_streams.load(std::memory_order_relaxed); }
+
+void Server::Stop() { impl_->stop_requested = true; }
 
 std::uint16_t Server::Open() {
   // Each connection is a file descriptor: allow as many as the hard limit permits.
@@ -619,14 +922,17 @@ std::uint16_t Server::Open() {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
+  // Streams are connections too, outside IKIGAI_MAX_CONNECTIONS.
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
-      files.rlim_cur < config_.max_connections + 256) {
-    spdlog::warn("IKIGAI_MAX_CONNECTIONS is {} but only {} file descriptors are allowed (ulimit -n)",
-                 config_.max_connections, files.rlim_cur);
+      files.rlim_cur < config_.max_connections + config_.max_streams + 256) {
+    spdlog::warn(
+        "IKIGAI_MAX_CONNECTIONS ({}) plus IKIGAI_MAX_STREAMS ({}) need more file descriptors than the {} allowed "
+        "(ulimit -n)",
+        config_.max_connections, config_.max_streams, files.rlim_cur);
   }
   impl_->signals.emplace(impl_->io, SIGTERM, SIGINT);
   impl_->signals->async_wait([this](const boost::system::error_code& ec, int) {
-    if (!ec) impl_->stop_requested = true;
+    if (!ec) Stop();
   });
   const tcp::endpoint endpoint(net::ip::make_address(config_.listen.host), config_.listen.port);
   auto& acceptor = impl_->acceptor;
@@ -671,11 +977,17 @@ void Server::Run(std::chrono::seconds drain_timeout, const std::function<void()>
   closed.get_future().wait();
   impl_->CloseIdleConnections();
   if (on_stop) on_stop();
-  const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-  while (InFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
+  // Streams were told to end (CloseIdleConnections): their last chunks go out at once. A client
+  // that does not read its last chunk holds the stop for at most kStreamDrain, not the whole drain.
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + drain_timeout;
+  const auto streams_deadline = std::min(deadline, start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(kStreamDrain));
+  for (auto now = start; now < deadline; now = std::chrono::steady_clock::now()) {
+    if (InFlight() == 0 && (OpenStreams() == 0 || now >= streams_deadline)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (InFlight() > 0) spdlog::warn("drain timeout: {} request(s) still in flight", InFlight());
+  if (OpenStreams() > 0) spdlog::warn("drain timeout: {} event stream(s) not ended", OpenStreams());
   workers_->Stop();
   hashers_->Stop();
   work.reset();
@@ -739,12 +1051,30 @@ void Server::Impl::OnAccept(const beast::error_code& ec, Socket socket) {
   Accept();
 }
 
-void Server::Impl::OnConnectionClosed(Connection* connection) {
+void Server::Impl::OnConnectionClosed(Connection* connection, bool was_stream) {
   {
     std::lock_guard lock(connections_mutex);
     connections.erase(connection);
   }
+  if (was_stream) return;  // it left open_connections when it became one
   open_connections.fetch_sub(1, std::memory_order_relaxed);
+  ResumeAccept();
+}
+
+void Server::Impl::ConnectionBecameStream() {
+  open_connections.fetch_sub(1, std::memory_order_relaxed);
+  ResumeAccept();
+}
+
+bool Server::Impl::EnterStream() {
+  std::size_t open = open_streams.load(std::memory_order_relaxed);
+  do {
+    if (open >= self.config_.max_streams) return false;
+  } while (!open_streams.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void Server::Impl::ResumeAccept() {
   if (tearing_down.load()) return;
   net::post(accept_strand, [this] {
     if (accept_paused && open_connections.load(std::memory_order_relaxed) < self.config_.max_connections) {
@@ -837,7 +1167,7 @@ Reply Server::Impl::Invoke(Request& request, Route& route) {
   return ErrorReply({core::ErrorCode::kInternal}, request);
 }
 
-void Server::Impl::Decorate(bhttp::response<bhttp::string_body>& res, const Request& request, Reply& reply) const {
+void Server::Impl::Decorate(bhttp::response_header<>& res, const Request& request, Reply& reply) const {
   res.set(bhttp::field::date, CachedHttpDate(self.clock_));
   res.set("X-Request-Id", request.request_id);
   res.set("X-Content-Type-Options", "nosniff");

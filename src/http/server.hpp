@@ -38,11 +38,17 @@ class Server {
   // Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish (at most
   // `drain_timeout`) and returns. `on_stop` runs once the signal arrived, before the drain.
   void Run(std::chrono::seconds drain_timeout, const std::function<void()>& on_stop);
+  // What SIGTERM does: makes Run stop and drain (any thread; for tests and embedding).
+  void Stop();
 
   [[nodiscard]] WorkerPool& Workers() { return *workers_; }
   [[nodiscard]] WorkerPool& Hashers() { return *hashers_; }
   [[nodiscard]] std::size_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // Open connections, event streams excepted (IKIGAI_MAX_CONNECTIONS caps them).
   [[nodiscard]] std::size_t OpenConnections() const;
+  // Open event streams (Reply::stream); at MaxStreams() (IKIGAI_MAX_STREAMS) the transport
+  // answers 503 instead of starting another.
+  [[nodiscard]] std::size_t OpenStreams() const;
   [[nodiscard]] std::size_t MaxStreams() const { return config_.max_streams; }
   [[nodiscard]] const Router& GetRouter() const { return router_; }
   [[nodiscard]] RouteMetrics& Unmatched() { return unmatched_; }

@@ -72,6 +72,10 @@ class StreamHub {
   void Add(std::shared_ptr<StreamOutput> out, std::string user_id, std::string session_id, std::string after_id,
            std::vector<std::string> sent);
   [[nodiscard]] std::size_t Open() const;
+  // Where a stream opened now starts: notifications made from this millisecond on. Taken when the
+  // request is handled, before its answer can reach the client, so that nothing the client makes
+  // after seeing the stream open falls before it.
+  [[nodiscard]] std::string StartingPoint() const { return SmallestIdAt(core::ToMillis(clock_.Now())); }
   [[nodiscard]] const HubStats& Stats() const { return stats_; }
 
   void Start();

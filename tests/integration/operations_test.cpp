@@ -55,6 +55,8 @@ TEST_F(OperationsTest, MetricsCountRequestsByRoute) {
   EXPECT_EQ(metrics.Header("content-type").rfind("text/plain", 0), 0u) << metrics;
   EXPECT_NE(metrics.body.find("ikigai_http_request_duration_seconds_bucket"), std::string::npos)
       << metrics;
+  // No stream is open here; the gauge is there from the start (issue 12: open streams).
+  EXPECT_EQ(MetricSum(metrics.body, "ikigai_http_streams_open"), std::optional<double>(0.0)) << metrics;
 }
 
 TEST_F(OperationsTest, OpenApiDocumentDescribesTheContract) {

@@ -454,6 +454,16 @@ bool RawConnection::WaitForClose(std::chrono::milliseconds timeout) {
   return true;
 }
 
+bool RawConnection::ReadUntil(std::string_view needle, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (buffer_.find(needle) == std::string::npos) {
+    if (!Fill(deadline)) return false;
+  }
+  return true;
+}
+
+std::string RawConnection::TakeUnread() { return std::exchange(buffer_, std::string{}); }
+
 bool RawConnection::Readable(std::chrono::milliseconds timeout) {
   if (!buffer_.empty() || peer_closed_) return true;
   if (fd_ < 0) return false;

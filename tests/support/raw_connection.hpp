@@ -103,6 +103,11 @@ class RawConnection {
   [[nodiscard]] bool PeerClosed() const { return peer_closed_; }
   // Bytes read past the last response.
   [[nodiscard]] const std::string& Unread() const { return buffer_; }
+  // Reads until the unread bytes contain `needle` (true), or the deadline passes or the server
+  // closes first (false). For a response that does not end (an event stream).
+  bool ReadUntil(std::string_view needle, std::chrono::milliseconds timeout);
+  // The unread bytes, which are then forgotten.
+  std::string TakeUnread();
 
   // Half-close: no more bytes from us (the server sees EOF).
   void ShutdownWrite();

@@ -1,6 +1,8 @@
 // Configuration defaults, validation messages that name the variable, and parsers.
 #include "config/config.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace ikigai::config {
@@ -24,6 +26,8 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   EXPECT_EQ(c->rate_limits.at("login_account").window, std::chrono::minutes(15));
   EXPECT_EQ(c->rate_limits.at("register_address").max_events, 20);
   EXPECT_EQ(c->db_pool_size, c->workers + 2);
+  EXPECT_EQ(c->max_connections, 9000u);
+  EXPECT_EQ(c->max_streams, 10000u);
 }
 
 TEST(ConfigTest, BadValuesNameTheirVariable) {
@@ -34,12 +38,27 @@ TEST(ConfigTest, BadValuesNameTheirVariable) {
       {"IKIGAI_RATE_LIMITS", "nonsense=1/1m"}, {"IKIGAI_DATABASE_URL", "postgres://x"},
       {"IKIGAI_JWT_SECRET", "short"},        {"IKIGAI_ARGON2_OPS", "0"},
       {"IKIGAI_REQUIRE_VERIFIED_EMAIL", "maybe"}, {"IKIGAI_CORS_ORIGINS", "https://a.example/"},
+      {"IKIGAI_MAX_STREAMS", "0"},           {"IKIGAI_MAX_STREAMS", "1000001"},
+      {"IKIGAI_MAX_STREAMS", "many"},
   };
   for (const auto& [name, value] : bad) {
     auto c = FromValues({{name, value}});
     ASSERT_FALSE(c) << name << "=" << value;
     EXPECT_NE(c.error().detail.find(name), std::string::npos) << c.error().detail;
   }
+}
+
+TEST(ConfigTest, MaxStreamsTakesItsRange) {
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::size_t>>{{"1", 1}, {"1000000", 1000000}}) {
+    auto c = FromValues({{"IKIGAI_MAX_STREAMS", text}});
+    ASSERT_TRUE(c) << text << ": " << c.error().detail;
+    EXPECT_EQ(c->max_streams, expected);
+  }
+  const auto& settings = Settings();
+  const auto it = std::find_if(settings.begin(), settings.end(),
+                               [](const Setting& s) { return std::string(s.env) == "IKIGAI_MAX_STREAMS"; });
+  ASSERT_NE(it, settings.end()) << "IKIGAI_MAX_STREAMS is not a setting (no serve flag)";
+  EXPECT_STREQ(it->flag, "--max-streams");
 }
 
 TEST(ConfigTest, ProductionNeedsSecretAndSmtp) {
