@@ -210,7 +210,9 @@ TEST_F(ReminderTest, RemindersArePerUserAndFollowTheOwnersLead) {
   EXPECT_EQ(AllNotifications(http, long_lead.auth, "kind=task_due").size(), 1u);
 }
 
-// Two instances on one database, both running the job every second.
+// Two instances on one database, both running the job every second. Besides a few tasks made
+// through either instance, a burst of 400 reminders becomes owed by one lead change, so that both
+// instances' jobs find the same owed rows at once and must not both send one.
 TEST(ReminderTwoInstancesTest, EachReminderFiresExactlyOnceAcrossInstances) {
   support::SmtpSink sink;
   support::ServerPair pair;
@@ -219,31 +221,43 @@ TEST(ReminderTwoInstancesTest, EachReminderFiresExactlyOnceAcrossInstances) {
   Http b(*pair.b);
   auto user = support::NewApiUser(a, "remind_two");
   support::MarkVerifiedInDb(*pair.db, user.id);
+  support::SetPrefs(a, user.auth, {{"reminder_lead_minutes", 5}});
   ASSERT_TRUE(support::WaitForOutboxDrained(*pair.db, user.who.email));
   const std::size_t baseline = support::MailTo(sink, user.who.email).size();
   std::set<std::string> ids;
-  std::set<std::string> subjects;
-  for (int i = 0; i < 8; ++i) {
+  std::multiset<std::string> subjects;
+  constexpr int kFew = 8;
+  constexpr int kBurst = 400;
+  for (int i = 0; i < kFew + kBurst; ++i) {
     const Http& via = i % 2 == 0 ? a : b;
     const std::string title = support::Numbered("Shared task ", i);
-    auto task = support::CreateTask(via, user, {{"title", title}, {"due_at", support::Rfc3339FromNow(120s)}});
+    // The few are due in two minutes (owed at once); the burst in half an hour (not yet).
+    const auto due = support::Rfc3339FromNow(i < kFew ? 120s : 1800s);
+    auto task = support::CreateTask(via, user, {{"title", title}, {"due_at", due}});
     ids.insert(task["id"].get<std::string>());
     subjects.insert("Due soon: " + title);
   }
-  ASSERT_TRUE(support::WaitUntil([&] { return AllNotifications(b, user.auth, "kind=task_due").size() >= 8; }, 15s, 100ms))
+  ASSERT_TRUE(support::WaitUntil([&] { return AllNotifications(b, user.auth, "kind=task_due").size() >= kFew; }, 15s, 100ms))
       << "not every task was reminded";
+  // One lead change makes the whole burst owed at the same moment, for both instances.
+  support::SetPrefs(b, user.auth, {{"reminder_lead_minutes", 60}});
+  ASSERT_TRUE(support::WaitUntil(
+      [&] { return AllNotifications(a, user.auth, "kind=task_due").size() >= static_cast<std::size_t>(kFew + kBurst); },
+      30s, 200ms))
+      << "not every task of the burst was reminded";
   std::this_thread::sleep_for(kSomeJobRuns);
   auto items = AllNotifications(a, user.auth, "kind=task_due");
-  EXPECT_EQ(items.size(), 8u) << "a reminder fired more than once: " << json(items).dump();
+  EXPECT_EQ(items.size(), static_cast<std::size_t>(kFew + kBurst)) << "a reminder fired more than once";
   std::multiset<std::string> reminded;
   for (const auto& item : items) reminded.insert(item["data"]["task_id"].get<std::string>());
   EXPECT_EQ(std::set<std::string>(reminded.begin(), reminded.end()), ids);
+  for (const auto& id : ids) EXPECT_EQ(reminded.count(id), 1u) << "task " << id;
   // And one mail each.
-  ASSERT_TRUE(support::WaitForOutboxDrained(*pair.db, user.who.email));
+  ASSERT_TRUE(support::WaitForOutboxDrained(*pair.db, user.who.email, 60s));
   std::multiset<std::string> mailed;
   const auto mails = support::MailTo(sink, user.who.email);
   for (std::size_t i = baseline; i < mails.size(); ++i) mailed.insert(mails[i].DecodedHeader("Subject"));
-  EXPECT_EQ(mailed, std::multiset<std::string>(subjects.begin(), subjects.end()));
+  EXPECT_EQ(mailed, subjects);
 }
 
 }  // namespace
