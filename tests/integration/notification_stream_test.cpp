@@ -11,6 +11,8 @@
 // Notifications are made on demand by signing in from a new user agent (a `security`
 // notification made inside the login request).
 #include <chrono>
+#include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -108,6 +110,19 @@ json Poke(const Http& http, const ApiUser& user, const std::string& agent) {
 
 std::string StreamWithTicket(const std::string& ticket) {
   return std::string(support::kStream) + "?ticket=" + support::UrlEncode(ticket);
+}
+
+// A UUIDv7 text for the millisecond `ms` with `n` in its last 48 bits (ordered by ms, then n).
+std::string UuidV7At(long long ms, long long n) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%08llx-%04llx-7000-8000-%012llx", (ms >> 16) & 0xffffffffLL, ms & 0xffffLL,
+                n & 0xffffffffffffLL);
+  return buffer;
+}
+
+long long NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,6 +231,37 @@ TEST_F(NotificationStreamTest, AKindSwitchedOffInTheAppIsNotStreamed) {
   const auto listed = support::AllNotifications(http, user.auth);
   ASSERT_EQ(listed.size(), 1u) << "in_app.security false still made a row";
   EXPECT_TRUE(IsEventOf(event, listed[0])) << "the first event is not the announcement: " << *stream;
+}
+
+TEST_F(NotificationStreamTest, ResumeSendsAtMostTheNewestThousandMissedOnes) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "sse_backlog");
+  // 1003 notifications written straight into the inbox, a minute old, in id order.
+  const long long base = NowMs() - 60000;
+  std::string sql = "INSERT INTO notifications (id, user_id, kind, title, body, data, read_at, created_at) VALUES ";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1003; ++i) {
+    ids.push_back(UuidV7At(base + i, i));
+    if (i > 0) sql.append(",");
+    // Appended piece by piece (GCC 12's -Wrestrict misreads a chain of + here).
+    sql.append("(").append(DirectDb::Quote(ids.back())).append(",").append(DirectDb::Quote(user.id));
+    sql.append(",'announcement',").append(DirectDb::Quote(support::Numbered("Backlog ", i)));
+    sql.append(",'b','{}',NULL,").append(std::to_string(base + i)).append(")");
+  }
+  Db().Exec(sql);
+  auto stream = Open(user.With({{"Last-Event-ID", UuidV7At(base - 1, 0)}}));
+  ASSERT_TRUE(IsOpenStream(*stream));
+  std::vector<std::string> got;
+  while (got.size() < 1000) {
+    auto event = stream->Next(kDelivery);
+    if (!event) break;
+    got.push_back(event->id);
+  }
+  ASSERT_EQ(got.size(), 1000u) << *stream;
+  EXPECT_EQ(got, std::vector<std::string>(ids.begin() + 3, ids.end())) << "not the newest 1000 in id order";
+  // Then live ones, nothing of the backlog again.
+  const json live = Poke(http, user, "backlog-live");
+  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), live)) << *stream;
 }
 
 TEST_F(NotificationStreamTest, AMalformedLastEventIdIs400) {
@@ -358,6 +404,28 @@ TEST_F(NotificationStreamTest, RefreshTokenReuseEndsTheStreamOfThatSession) {
   EXPECT_TRUE(stream->WaitForEnd(kDelivery)) << "the stream of a session revoked by reuse did not end: " << *stream;
 }
 
+TEST_F(NotificationStreamTest, AnExpiredSessionsStreamEnds) {
+  Http http(Server());
+  auto who = support::NewCredentials("sse_expired");
+  auto pair = support::RegisterAndLogin(http, who);
+  auto stream = Open(BearerHeaders(pair.access_token));
+  ASSERT_TRUE(IsOpenStream(*stream));
+  Db().Exec("UPDATE sessions SET expires_at = 1000 WHERE id = " + DirectDb::Quote(pair.session_id));
+  EXPECT_TRUE(stream->WaitForEnd(kDelivery)) << "the stream of an expired session did not end: " << *stream;
+}
+
+TEST_F(NotificationStreamTest, AnIdleStreamGetsAKeepAliveComment) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "sse_keepalive");
+  auto stream = Open(user.auth);
+  ASSERT_TRUE(IsOpenStream(*stream));
+  // 25 s without an event; allow 5 more.
+  EXPECT_TRUE(stream->WaitForComments(1, 30s)) << "no \": keep-alive\" within 30 s: " << *stream;
+  EXPECT_TRUE(stream->AllEvents().size() == 1u) << "an event besides retry: " << *stream;
+  EXPECT_NE(stream->Body().find("\n: keep-alive\n\n"), std::string::npos) << *stream;
+  EXPECT_FALSE(stream->Ended());
+}
+
 TEST_F(NotificationStreamTest, ADisabledUsersStreamEnds) {
   Http http(Server());
   auto admin = support::NewApiUser(http, "sse_admin");
@@ -433,6 +501,34 @@ TEST(NotificationStreamLimitTest, OverMaxStreamsIs503WithRetryAfterUntilOneClose
       },
       10s, 200ms))
       << "a closed stream's place was never freed: " << *later;
+}
+
+TEST(NotificationStreamMetricsTest, CountStreamsNotificationsAndDeliveredEvents) {
+  support::TempDir dir;
+  const std::string url = support::FreshDatabaseUrl(dir);
+  auto server = support::StartAccountServer(dir, url, StreamEnv());
+  Http http(server);
+  auto metric = [&](std::string_view name, std::initializer_list<std::string_view> labels = {}) {
+    auto res = http.Get("/metrics");
+    return res.status == 200 ? support::MetricSum(res.body, name, labels) : std::nullopt;
+  };
+  auto user = support::NewApiUser(http, "sse_metrics");
+  const double created_before = metric("ikigai_notifications_created_total", {R"(kind="security")"}).value_or(0);
+  const double delivered_before = metric("ikigai_notification_events_delivered_total").value_or(-1);
+  auto stream = std::make_unique<SseStream>(server, support::kStream, user.auth);
+  ASSERT_TRUE(IsOpenStream(*stream));
+  EXPECT_TRUE(support::WaitUntil([&] { return metric("ikigai_notification_streams_open") == 1.0; }, 5s, 50ms));
+  EXPECT_EQ(metric("ikigai_http_streams_open"), 1.0);
+  const json made = Poke(http, user, "metrics-1");
+  ASSERT_TRUE(IsEventOf(stream->Next(kDelivery), made));
+  EXPECT_EQ(metric("ikigai_notifications_created_total", {R"(kind="security")"}), created_before + 1);
+  EXPECT_TRUE(support::WaitUntil(
+      [&] { return metric("ikigai_notification_events_delivered_total") == delivered_before + 1; }, 5s, 50ms))
+      << "events delivered did not count the event";
+  EXPECT_TRUE(metric("ikigai_notification_poller_lag_seconds").has_value());
+  stream.reset();
+  EXPECT_TRUE(support::WaitUntil([&] { return metric("ikigai_notification_streams_open") == 0.0; }, 10s, 100ms))
+      << "a closed stream is still counted";
 }
 
 TEST(NotificationStreamShutdownTest, SigtermEndsEveryStreamAndTheServerExits) {

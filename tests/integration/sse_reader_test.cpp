@@ -99,6 +99,8 @@ TEST(SseReaderTest, ParsesEventsSplitAcrossChunksAndSeesTheFinalChunk) {
   ASSERT_TRUE(second.has_value()) << stream;
   EXPECT_EQ(second->data, "x\ny");
   EXPECT_EQ(stream.Comments(), 1u);
+  EXPECT_TRUE(stream.WaitForComments(1, 1s));
+  EXPECT_FALSE(stream.WaitForComments(2, 2s)) << "the stream ended with one comment";
   EXPECT_FALSE(stream.Next(2s).has_value());
   EXPECT_TRUE(stream.FinalChunk());
   EXPECT_FALSE(stream.Closed()) << "the connection is kept open by the server";

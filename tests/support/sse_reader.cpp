@@ -353,6 +353,18 @@ std::vector<SseEvent> SseStream::Drain(std::chrono::milliseconds quiet, std::chr
   return out;
 }
 
+bool SseStream::WaitForComments(std::size_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (comments_ < count && !Ended()) {
+    if (!Fill(deadline)) {
+      Process();
+      break;
+    }
+    Process();
+  }
+  return comments_ >= count;
+}
+
 bool SseStream::WaitForEnd(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (!Ended()) {

@@ -76,6 +76,9 @@ class SseStream {
   // `max_wait` in all.
   std::vector<SseEvent> Drain(std::chrono::milliseconds quiet,
                               std::chrono::milliseconds max_wait = std::chrono::seconds{10});
+  // Reads (keeping events for Next) until `count` comment lines arrived in all; false when the
+  // stream ended or `timeout` passed first.
+  bool WaitForComments(std::size_t count, std::chrono::milliseconds timeout);
   // Reads (keeping events for Next) until the stream ends or `timeout` passes; true when it ended.
   bool WaitForEnd(std::chrono::milliseconds timeout = std::chrono::seconds{5});
 
