@@ -219,6 +219,9 @@ core::Result<TokenPair> AccountService::StartSession(store::Connection& c, const
   s.user_agent = meta.user_agent;
   // A sign-in from a user agent and address that no session of the account has (live, or ended
   // within the purge delay) is told to the owner; the first sign-in of a new account is not.
+  // The user row is locked first (MariaDB), so that sign-ins from one new device at the same
+  // moment see each other's session and the owner gets one notice, not one per sign-in.
+  if (c.GetDialect() == store::Dialect::kMysql) (void)store::UserStore::FindById(c, user.id, /*for_update=*/true);
   const auto [sessions, same_device] = store::SessionStore::CountDevice(c, user.id, meta.user_agent, meta.ip);
   const bool brand_new = sessions == 0 && now - user.created_at < kNewAccountMs;
   if (same_device == 0 && !brand_new) {

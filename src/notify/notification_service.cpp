@@ -107,7 +107,7 @@ core::Result<store::NotificationPrefsRow> NotificationService::UpdatePreferences
   }
   if (!errors.empty()) return core::Fail(Invalid(std::move(errors)));
   return db_.Transaction([&](store::Connection& c) -> core::Result<store::NotificationPrefsRow> {
-    auto prefs = store::NotificationStore::Prefs(c, user_id);
+    auto prefs = store::NotificationStore::PrefsForUpdate(c, user_id, core::ToMillis(clock_.Now()));
     const int old_lead = prefs.reminder_lead_minutes;
     for (std::size_t k = 0; k < 4; ++k) {
       if (patch.email[k]) prefs.email[k] = *patch.email[k];

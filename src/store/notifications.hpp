@@ -82,6 +82,10 @@ class NotificationStore {
   static long long PurgeBefore(Connection& c, long long before, int limit);
 
   [[nodiscard]] static NotificationPrefsRow Prefs(Connection& c, const std::string& user_id);
+  // The user's preferences for a read-merge-write: the row is made if missing and locked until
+  // the transaction ends (MariaDB; SQLite's writer lock already serialises), so two concurrent
+  // changes of different flags both apply. REQUIRES: inside a transaction.
+  [[nodiscard]] static NotificationPrefsRow PrefsForUpdate(Connection& c, const std::string& user_id, long long now);
   static void SavePrefs(Connection& c, const std::string& user_id, const NotificationPrefsRow& prefs, long long now);
 };
 

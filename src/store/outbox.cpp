@@ -7,13 +7,32 @@
 
 namespace ikigai::store {
 
+namespace {
+
+// Prepared once per connection: an announcement queues one row per verified recipient.
+struct InsertStatement {
+  OutboxRow row;
+  std::string user;
+  soci::indicator user_ind = soci::i_null;
+  soci::statement st;
+  explicit InsertStatement(soci::session& sql)
+      : st((sql.prepare << "INSERT INTO mail_outbox (id, user_id, kind, to_address, subject, text_body, html_body, "
+                           "status, attempts, next_attempt_at, created_at) VALUES (:id, :u, :k, :to, :s, :t, :h, "
+                           "'pending', 0, :n, :c)",
+            soci::use(row.id), soci::use(user, user_ind), soci::use(row.kind), soci::use(row.to_address),
+            soci::use(row.subject), soci::use(row.text_body), soci::use(row.html_body),
+            soci::use(row.next_attempt_at), soci::use(row.created_at))) {}
+};
+const int kInsertTag = 0;
+
+}  // namespace
+
 void OutboxStore::Insert(Connection& c, const OutboxRow& r) {
-  const std::string user = r.user_id.value_or("");
-  soci::indicator user_ind = r.user_id ? soci::i_ok : soci::i_null;
-  c.Sql() << "INSERT INTO mail_outbox (id, user_id, kind, to_address, subject, text_body, html_body, status, "
-             "attempts, next_attempt_at, created_at) VALUES (:id, :u, :k, :to, :s, :t, :h, 'pending', 0, :n, :c)",
-      soci::use(r.id), soci::use(user, user_ind), soci::use(r.kind), soci::use(r.to_address), soci::use(r.subject),
-      soci::use(r.text_body), soci::use(r.html_body), soci::use(r.next_attempt_at), soci::use(r.created_at);
+  auto& ins = c.Prepared<InsertStatement>(&kInsertTag, [](soci::session& sql) { return new InsertStatement(sql); });
+  ins.row = r;
+  ins.user = r.user_id.value_or("");
+  ins.user_ind = r.user_id ? soci::i_ok : soci::i_null;
+  ins.st.execute(true);
 }
 
 std::vector<OutboxRow> OutboxStore::Claim(Connection& c, const std::string& instance, long long now,
