@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/accounts.hpp"
+#include "support/concurrency.hpp"
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/notify_api.hpp"
@@ -165,6 +166,30 @@ TEST_F(NotificationPrefsTest, EmailSecurityFalseIsRefusedAlongsideOtherFlags) {
   ASSERT_EQ(res.status, 200) << res;
   EXPECT_EQ(res.Json()["in_app"]["security"], false);
   EXPECT_EQ(res.Json()["email"]["security"], true);
+}
+
+TEST_F(NotificationPrefsTest, ConcurrentPatchesOfDifferentFlagsAllApply) {
+  // The first PATCH of a user creates the stored row: eleven at once must neither fail on the
+  // insert nor lose one another's flag.
+  Http http(Server());
+  auto user = support::NewApiUser(http, "prefs_race");
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (const char* channel : {"email", "in_app", "push"}) {
+    for (const char* kind : {"task_due", "announcement", "feedback_reply", "security"}) {
+      if (std::string(channel) == "email" && std::string(kind) == "security") continue;
+      flags.emplace_back(channel, kind);
+    }
+  }
+  auto responses = support::AllAtOnce(static_cast<int>(flags.size()), [&](int i) {
+    const auto& [channel, kind] = flags[static_cast<std::size_t>(i)];
+    return PatchPrefs(http, user.auth, {{channel, {{kind, false}}}});
+  });
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    EXPECT_EQ(responses[i].status, 200) << flags[i].first << "." << flags[i].second << ": " << responses[i];
+  }
+  json expected = DefaultPrefs();
+  for (const auto& [channel, kind] : flags) expected[channel][kind] = false;
+  EXPECT_EQ(Prefs(http, user), expected) << "a concurrent PATCH was lost";
 }
 
 TEST_F(NotificationPrefsTest, BodiesThatAreNotObjectsAndMissingTokens) {

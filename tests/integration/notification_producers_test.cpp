@@ -28,6 +28,8 @@
 #include "support/jwt.hpp"
 #include "support/mail_suite.hpp"
 #include "support/notify_api.hpp"
+#include "support/process.hpp"
+#include "support/server.hpp"
 #include "support/task_api.hpp"
 #include "support/wait.hpp"
 
@@ -267,6 +269,22 @@ INSTANTIATE_TEST_SUITE_P(EveryProducer, SecurityProducerTest, ::testing::ValuesI
                          [](const ::testing::TestParamInfo<SecurityParam>& info) {
                            return info.param.c.name + (info.param.in_app ? "_InAppOn" : "_InAppOff");
                          });
+
+TEST_F(NotificationProducerTest, TheCommandLinesDisableNotifiesAsTheAdminApiDoes) {
+  Http http(Server());
+  Actor actor = NewActor(http, "prod_cli");
+  const auto baseline = DrainedSubjects(actor.who.email).size();
+  auto res = support::RunIkigai({"user", "--database-url", Db().Url(), "disable", actor.who.username});
+  ASSERT_EQ(res.exit_status, 0) << res.out << res.err;
+  auto rows = NotificationRows(Db(), actor.id);
+  ASSERT_EQ(rows.size(), 1u) << json(rows).dump();
+  EXPECT_EQ(rows[0]["title"], support::kSessionsRevokedTitle);
+  EXPECT_EQ(rows[0]["data"]["event"], "sessions_revoked");
+  EXPECT_EQ(rows[0]["data"]["by"], "admin");
+  // The running server's sender delivers what the command queued.
+  ASSERT_TRUE(support::WaitUntil([&] { return support::SubjectsTo(Sink(), actor.who.email).size() > baseline; }, 20s, 50ms));
+  EXPECT_EQ(After(DrainedSubjects(actor.who.email), baseline), std::vector<std::string>{support::kSessionsRevokedTitle});
+}
 
 // ---------------------------------------------------------------------------------------------
 // Which sign-in is from a new device

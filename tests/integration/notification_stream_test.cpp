@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstdio>
 #include <initializer_list>
+#include <latch>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -326,6 +328,35 @@ TEST_F(NotificationStreamTest, ATicketOpensOneStreamWithoutAuthorizationAndOnlyO
   // The first stream is unaffected.
   const json next = Poke(http, user, "ticket-2");
   EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), next)) << *stream;
+}
+
+TEST_F(NotificationStreamTest, ATicketUsedTwiceAtOnceOpensOneStream) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "sse_ticket_race");
+  for (int round = 0; round < 3; ++round) {
+    const std::string ticket = NewTicket(http, user.auth);
+    ASSERT_FALSE(ticket.empty());
+    std::vector<std::unique_ptr<SseStream>> streams(8);
+    {
+      std::latch start(8);
+      std::vector<std::jthread> threads;
+      for (std::size_t i = 0; i < streams.size(); ++i) {
+        threads.emplace_back([&, i] {
+          start.arrive_and_wait();
+          streams[i] = std::make_unique<SseStream>(Server(), StreamWithTicket(ticket), Headers{});
+        });
+      }
+    }
+    int opened = 0;
+    for (auto& stream : streams) {
+      if (stream->Status() == 200) {
+        ++opened;
+      } else {
+        EXPECT_TRUE(support::IsUnauthorized(stream->ToResponse())) << *stream;
+      }
+    }
+    EXPECT_EQ(opened, 1) << "round " << round << ": a single-use ticket opened " << opened << " streams";
+  }
 }
 
 TEST_F(NotificationStreamTest, TheTicketWinsOverAnAuthorizationHeader) {
