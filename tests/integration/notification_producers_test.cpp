@@ -311,6 +311,22 @@ TEST_F(NotificationProducerTest, OnlyASignInFromANewUserAgentNotifies) {
   EXPECT_EQ(NotificationRows(Db(), actor.id).size(), 2u);
 }
 
+TEST_F(NotificationProducerTest, ConcurrentSignInsFromOneNewDeviceNotifyOnce) {
+  // A browser restoring several tabs signs in from one new device several times at once: one
+  // notice (and one mail), not one per request.
+  Http http(Server());
+  Actor actor = NewActor(http, "prod_burst");
+  const auto baseline = DrainedSubjects(actor.who.email).size();
+  auto responses = support::AllAtOnce(6, [&](int) {
+    return support::Login(http, "username", actor.who.username, actor.who.password,
+                          {{"User-Agent", "Restored Tabs Browser/1"}});
+  });
+  for (const auto& res : responses) EXPECT_EQ(res.status, 200) << res;
+  auto rows = NotificationRows(Db(), actor.id);
+  EXPECT_EQ(rows.size(), 1u) << "one new device, several notices: " << json(rows).dump();
+  EXPECT_EQ(After(DrainedSubjects(actor.who.email), baseline).size(), 1u);
+}
+
 TEST_F(NotificationProducerTest, TheFirstSignInOfAnAccountOlderThanADayNotifies) {
   Http http(Server());
   auto who = NewCredentials("prod_old");
