@@ -306,5 +306,42 @@ TEST_F(BroadcastEveryoneTest, ToARole) {
   EXPECT_EQ(RecipientsWithRow(*db_, "Users only"), (std::set<std::string>{u1.id, u2.id}));
 }
 
+// Two instances on one database, both running the fan-out job, and more recipients than one
+// batch of 1000: every recipient gets exactly one row.
+TEST(BroadcastTwoInstancesTest, EveryRecipientGetsExactlyOneRowAcrossInstancesAndBatches) {
+  support::ServerPair pair;
+  support::StartServerPair(pair, BroadcastEnv());
+  Http a(*pair.a);
+  auto admin = NewAdmin(a, *pair.db);
+  // 2,500 users planted directly (registering them through the API would take minutes).
+  constexpr int kPlanted = 2500;
+  const long long base = support::NowMs() - 3600000;
+  for (int chunk = 0; chunk < kPlanted; chunk += 500) {
+    std::string sql = "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, "
+                      "password_hash, role, email_verified, disabled, created_at, updated_at) VALUES ";
+    for (int i = chunk; i < chunk + 500; ++i) {
+      const std::string name = support::Numbered("planted_", i);
+      if (i > chunk) sql.append(",");
+      sql.append("(").append(DirectDb::Quote(support::UuidV7At(base + i, i))).append(",");
+      sql.append(DirectDb::Quote(name)).append(",").append(DirectDb::Quote(name)).append(",");
+      sql.append(DirectDb::Quote(name + "@example.com")).append(",").append(DirectDb::Quote(name + "@example.com"));
+      sql.append(",").append(DirectDb::Quote(name)).append(",'x','user',0,0,").append(std::to_string(base));
+      sql.append(",").append(std::to_string(base)).append(")");
+    }
+    pair.db->Exec(sql);
+  }
+  auto res = Broadcast(a, admin.auth, {{"title", "To the many"}, {"body", "b"}, {"role", "user"}});
+  ASSERT_EQ(res.status, 202) << res;
+  EXPECT_EQ(res.Json(), json({{"recipients", kPlanted}}));
+  ASSERT_TRUE(AwaitFanOut(*pair.db)) << "the fan-out did not finish";
+  EXPECT_EQ(pair.db->Scalar("SELECT COUNT(*) FROM notifications WHERE title = 'To the many'"),
+            std::to_string(kPlanted));
+  EXPECT_EQ(pair.db->Scalar("SELECT COUNT(DISTINCT user_id) FROM notifications WHERE title = 'To the many'"),
+            std::to_string(kPlanted));
+  EXPECT_EQ(pair.db->Scalar("SELECT COUNT(*) FROM notifications WHERE title = 'To the many' AND user_id = " +
+                            DirectDb::Quote(admin.id)),
+            "0");
+}
+
 }  // namespace
 }  // namespace ikigai

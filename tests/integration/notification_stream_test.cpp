@@ -114,19 +114,6 @@ std::string StreamWithTicket(const std::string& ticket) {
   return std::string(support::kStream) + "?ticket=" + support::UrlEncode(ticket);
 }
 
-// A UUIDv7 text for the millisecond `ms` with `n` in its last 48 bits (ordered by ms, then n).
-std::string UuidV7At(long long ms, long long n) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%08llx-%04llx-7000-8000-%012llx", (ms >> 16) & 0xffffffffLL, ms & 0xffffLL,
-                n & 0xffffffffffffLL);
-  return buffer;
-}
-
-long long NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // ---------------------------------------------------------------------------------------------
 
 class NotificationStreamTest : public support::AccountSuite<NotificationStreamTest> {
@@ -239,11 +226,11 @@ TEST_F(NotificationStreamTest, ResumeSendsAtMostTheNewestThousandMissedOnes) {
   Http http(Server());
   auto user = support::NewApiUser(http, "sse_backlog");
   // 1003 notifications written straight into the inbox, a minute old, in id order.
-  const long long base = NowMs() - 60000;
+  const long long base = support::NowMs() - 60000;
   std::string sql = "INSERT INTO notifications (id, user_id, kind, title, body, data, read_at, created_at) VALUES ";
   std::vector<std::string> ids;
   for (int i = 0; i < 1003; ++i) {
-    ids.push_back(UuidV7At(base + i, i));
+    ids.push_back(support::UuidV7At(base + i, i));
     if (i > 0) sql.append(",");
     // Appended piece by piece (GCC 12's -Wrestrict misreads a chain of + here).
     sql.append("(").append(DirectDb::Quote(ids.back())).append(",").append(DirectDb::Quote(user.id));
@@ -251,7 +238,7 @@ TEST_F(NotificationStreamTest, ResumeSendsAtMostTheNewestThousandMissedOnes) {
     sql.append(",'b','{}',NULL,").append(std::to_string(base + i)).append(")");
   }
   Db().Exec(sql);
-  auto stream = Open(user.With({{"Last-Event-ID", UuidV7At(base - 1, 0)}}));
+  auto stream = Open(user.With({{"Last-Event-ID", support::UuidV7At(base - 1, 0)}}));
   ASSERT_TRUE(IsOpenStream(*stream));
   std::vector<std::string> got;
   while (got.size() < 1000) {

@@ -1,6 +1,7 @@
 // Helpers for the notification tests (see notify_api.hpp).
 #include "support/notify_api.hpp"
 
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 #include <utility>
@@ -145,6 +146,18 @@ std::string Rfc3339FromNow(std::chrono::seconds offset) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buffer;
+}
+
+std::string UuidV7At(long long ms, long long n) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%08llx-%04llx-7000-8000-%012llx", (ms >> 16) & 0xffffffffLL, ms & 0xffffLL,
+                n & 0xffffffffffffLL);
+  return buffer;
+}
+
+long long NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 ServerPair::~ServerPair() {

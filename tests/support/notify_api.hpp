@@ -95,6 +95,11 @@ bool WaitForOutboxDrained(DirectDb& db, const std::string& address,
 // RFC 3339 UTC to the second for now + offset ("2026-12-06T05:30:00Z").
 [[nodiscard]] std::string Rfc3339FromNow(std::chrono::seconds offset);
 
+// A UUIDv7 text for the Unix millisecond `ms` with `n` in its last 48 bits (ordered by ms, then
+// n), for rows planted directly; and the current Unix time in milliseconds.
+[[nodiscard]] std::string UuidV7At(long long ms, long long n);
+[[nodiscard]] long long NowMs();
+
 // Two `ikigai serve` on one database (SQLite file or MariaDB database), with AccountServerEnv +
 // `env`, plus a direct connection to that database.
 struct ServerPair {
