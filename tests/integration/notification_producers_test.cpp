@@ -377,6 +377,18 @@ TEST_F(NotificationProducerTest, ConcurrentSignInsFromOneNewDeviceNotifyOnce) {
   EXPECT_EQ(After(DrainedSubjects(actor.who.email), baseline).size(), 1u);
 }
 
+// A user agent of 8,000 bytes signs in like any other: the notice keeps
+// what a session row keeps of it, so MariaDB's TEXT columns never refuse the row (a 500).
+TEST_F(NotificationProducerTest, AHugeUserAgentSignsInAndIsCutInTheNotice) {
+  Http http(Server());
+  Actor actor = NewActor(http, "prod_huge_agent");
+  const std::string agent(8000, 'A');
+  (void)support::LoginPair(http, actor.who, {{"User-Agent", agent}});
+  auto rows = NotificationRows(Db(), actor.id);
+  ASSERT_EQ(rows.size(), 1u) << "the sign-in from a new (huge) agent did not notify";
+  EXPECT_EQ(rows[0]["data"]["user_agent"], std::string(512, 'A'));
+}
+
 TEST_F(NotificationProducerTest, TheFirstSignInOfAnAccountOlderThanADayNotifies) {
   Http http(Server());
   auto who = NewCredentials("prod_old");
