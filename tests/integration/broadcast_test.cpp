@@ -46,8 +46,9 @@ std::map<std::string, std::string> BroadcastEnv() {
 // The users that have an announcement titled `title`.
 std::set<std::string> RecipientsWithRow(DirectDb& db, const std::string& title) {
   std::set<std::string> out;
-  for (const auto& row : db.Query("SELECT user_id FROM notifications WHERE kind = 'announcement' AND title = " +
-                                  DirectDb::Quote(title))) {
+  for (const auto& row :
+       db.Query("SELECT user_id FROM notifications WHERE kind = 'announcement' AND title = " +
+                DirectDb::Quote(title))) {
     out.insert(row[0].value_or(""));
   }
   return out;
@@ -56,7 +57,8 @@ std::set<std::string> RecipientsWithRow(DirectDb& db, const std::string& title) 
 // Waits until every broadcast's fan-out is done (broadcasts.done_at set).
 bool AwaitFanOut(DirectDb& db) {
   return support::WaitUntil(
-      [&] { return db.Scalar("SELECT COUNT(*) FROM broadcasts WHERE done_at IS NULL") == "0"; }, 15s, 100ms);
+      [&] { return db.Scalar("SELECT COUNT(*) FROM broadcasts WHERE done_at IS NULL") == "0"; },
+      15s, 100ms);
 }
 
 ApiUser NewAdmin(const Http& http, DirectDb& db, std::string_view prefix = "bc_admin") {
@@ -66,7 +68,8 @@ ApiUser NewAdmin(const Http& http, DirectDb& db, std::string_view prefix = "bc_a
 }
 
 void Disable(const Http& http, const ApiUser& admin, const ApiUser& user) {
-  auto res = http.Patch("/api/v1/admin/users/" + user.id, json{{"disabled", true}}.dump(), admin.auth);
+  auto res =
+      http.Patch("/api/v1/admin/users/" + user.id, json{{"disabled", true}}.dump(), admin.auth);
   ASSERT_EQ(res.status, 200) << res;
 }
 
@@ -112,12 +115,15 @@ TEST_F(BroadcastTest, AnIdGivenTwiceCountsOnceAndADisabledOneIsNoRecipient) {
   auto disabled = support::NewApiUser(http, "bc_ids_off");
   Disable(http, admin, disabled);
   const std::string title = "Twice " + user.who.username;
-  auto res = Broadcast(http, admin.auth, {{"title", title}, {"body", "b"}, {"user_ids", {user.id, user.id, disabled.id}}});
+  auto res =
+      Broadcast(http, admin.auth,
+                {{"title", title}, {"body", "b"}, {"user_ids", {user.id, user.id, disabled.id}}});
   ASSERT_EQ(res.status, 202) << res;
   EXPECT_EQ(res.Json(), json({{"recipients", 1}}));
   ASSERT_TRUE(AwaitFanOut(Db()));
   EXPECT_EQ(RecipientsWithRow(Db(), title), std::set<std::string>{user.id});
-  EXPECT_EQ(support::AllNotifications(http, user.auth, "kind=announcement").size(), 1u) << "one row per user";
+  EXPECT_EQ(support::AllNotifications(http, user.auth, "kind=announcement").size(), 1u)
+      << "one row per user";
 }
 
 TEST_F(BroadcastTest, UnknownOrMalformedIdsAre422AndSendNothing) {
@@ -125,8 +131,8 @@ TEST_F(BroadcastTest, UnknownOrMalformedIdsAre422AndSendNothing) {
   auto admin = NewAdmin(http, Db());
   auto user = support::NewApiUser(http, "bc_unknown");
   const std::string title = "Never sent " + user.who.username;
-  for (const json& ids : {json{user.id, "0193aaaa-0000-7000-8000-000000000000"}, json{user.id, "nope"},
-                          json{user.id, 42}, json{nullptr}}) {
+  for (const json& ids : {json{user.id, "0193aaaa-0000-7000-8000-000000000000"},
+                          json{user.id, "nope"}, json{user.id, 42}, json{nullptr}}) {
     SCOPED_TRACE(ids.dump());
     auto res = Broadcast(http, admin.auth, {{"title", title}, {"body", "x"}, {"user_ids", ids}});
     EXPECT_TRUE(support::IsFieldError(res, "user_ids")) << res;
@@ -135,9 +141,14 @@ TEST_F(BroadcastTest, UnknownOrMalformedIdsAre422AndSendNothing) {
   auto gone = support::NewApiUser(http, "bc_gone");
   ASSERT_EQ(http.Delete("/api/v1/admin/users/" + gone.id, "", admin.auth).status, 204);
   EXPECT_TRUE(support::IsFieldError(
-      Broadcast(http, admin.auth, {{"title", title}, {"body", "x"}, {"user_ids", {user.id, gone.id}}}), "user_ids"));
+      Broadcast(http, admin.auth,
+                {{"title", title}, {"body", "x"}, {"user_ids", {user.id, gone.id}}}),
+      "user_ids"));
   // A valid one after them is the only thing the user gets.
-  ASSERT_EQ(Broadcast(http, admin.auth, {{"title", "Valid " + title}, {"body", "x"}, {"user_ids", {user.id}}}).status, 202);
+  ASSERT_EQ(Broadcast(http, admin.auth,
+                      {{"title", "Valid " + title}, {"body", "x"}, {"user_ids", {user.id}}})
+                .status,
+            202);
   ASSERT_EQ(support::WaitForNotifications(http, user.auth, 1).size(), 1u);
   ASSERT_TRUE(AwaitFanOut(Db()));
   EXPECT_TRUE(RecipientsWithRow(Db(), title).empty());
@@ -150,9 +161,12 @@ struct InvalidBroadcast {
   std::string field;
 };
 
-void PrintTo(const InvalidBroadcast& p, std::ostream* out) { *out << p.name << " " << p.body.dump().substr(0, 200); }
+void PrintTo(const InvalidBroadcast& p, std::ostream* out) {
+  *out << p.name << " " << p.body.dump().substr(0, 200);
+}
 
-class BroadcastValidationTest : public BroadcastTest, public ::testing::WithParamInterface<InvalidBroadcast> {};
+class BroadcastValidationTest : public BroadcastTest,
+                                public ::testing::WithParamInterface<InvalidBroadcast> {};
 
 TEST_P(BroadcastValidationTest, Is422) {
   Http http(Server());
@@ -168,7 +182,8 @@ TEST_P(BroadcastValidationTest, Is422) {
     }
   }
   auto res = Broadcast(http, admin.auth, body);
-  EXPECT_TRUE(support::IsFieldError(res, GetParam().field)) << body.dump().substr(0, 300) << " -> " << res;
+  EXPECT_TRUE(support::IsFieldError(res, GetParam().field))
+      << body.dump().substr(0, 300) << " -> " << res;
 }
 
 json ManyIds(int n, const std::string& id) {
@@ -182,24 +197,40 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         InvalidBroadcast{"MissingTitle", {{"body", "b"}}, "title"},
         InvalidBroadcast{"EmptyTitle", {{"title", ""}, {"body", "b"}}, "title"},
-        InvalidBroadcast{"TitleTooLong", {{"title", std::string(201, 'x')}, {"body", "b"}}, "title"},
+        InvalidBroadcast{
+            "TitleTooLong", {{"title", std::string(201, 'x')}, {"body", "b"}}, "title"},
         InvalidBroadcast{"TitleNotAString", {{"title", 5}, {"body", "b"}}, "title"},
+        InvalidBroadcast{"TitleWithALineBreak",
+                         {{"title", "Subject\r\nBcc: x@example.com"}, {"body", "b"}},
+                         "title"},
+        InvalidBroadcast{"BlankTitle", {{"title", "   "}, {"body", "b"}}, "title"},
+        InvalidBroadcast{"BodyWithAControlCharacter",
+                         {{"title", "t"}, {"body", std::string("a\x07") + "b"}},
+                         "body"},
         InvalidBroadcast{"MissingBody", {{"title", "t"}}, "body"},
         InvalidBroadcast{"EmptyBody", {{"title", "t"}, {"body", ""}}, "body"},
         InvalidBroadcast{"BodyTooLong", {{"title", "t"}, {"body", std::string(5001, 'x')}}, "body"},
-        InvalidBroadcast{"UnknownRole", {{"title", "t"}, {"body", "b"}, {"role", "superuser"}}, "role"},
-        InvalidBroadcast{"EmptyUserIds", {{"title", "t"}, {"body", "b"}, {"user_ids", json::array()}}, "user_ids"},
-        InvalidBroadcast{"UserIdsNotAnArray", {{"title", "t"}, {"body", "b"}, {"user_ids", "$ME"}}, "user_ids"},
-        InvalidBroadcast{"MoreThan1000UserIds", {{"title", "t"}, {"body", "b"}, {"user_ids", ManyIds(1001, "$ME")}},
+        InvalidBroadcast{
+            "UnknownRole", {{"title", "t"}, {"body", "b"}, {"role", "superuser"}}, "role"},
+        InvalidBroadcast{"EmptyUserIds",
+                         {{"title", "t"}, {"body", "b"}, {"user_ids", json::array()}},
                          "user_ids"},
-        InvalidBroadcast{"UnknownField", {{"title", "t"}, {"body", "b"}, {"urgent", true}}, "urgent"}),
+        InvalidBroadcast{
+            "UserIdsNotAnArray", {{"title", "t"}, {"body", "b"}, {"user_ids", "$ME"}}, "user_ids"},
+        InvalidBroadcast{"MoreThan1000UserIds",
+                         {{"title", "t"}, {"body", "b"}, {"user_ids", ManyIds(1001, "$ME")}},
+                         "user_ids"},
+        InvalidBroadcast{
+            "UnknownField", {{"title", "t"}, {"body", "b"}, {"urgent", true}}, "urgent"}),
     [](const ::testing::TestParamInfo<InvalidBroadcast>& info) { return info.param.name; });
 
 TEST_F(BroadcastTest, BothRoleAndUserIdsIs422) {
   Http http(Server());
   auto admin = NewAdmin(http, Db());
   const std::string title = "Both " + admin.who.username;
-  auto res = Broadcast(http, admin.auth, {{"title", title}, {"body", "b"}, {"role", "admin"}, {"user_ids", {admin.id}}});
+  auto res =
+      Broadcast(http, admin.auth,
+                {{"title", title}, {"body", "b"}, {"role", "admin"}, {"user_ids", {admin.id}}});
   EXPECT_EQ(res.status, 422) << res;
   EXPECT_TRUE(IsProblem(res, 422, "validation_failed")) << res;
   ASSERT_TRUE(AwaitFanOut(Db()));
@@ -211,7 +242,8 @@ TEST_F(BroadcastTest, TheLongestTitleAndBodyAreAccepted) {
   auto admin = NewAdmin(http, Db());
   const std::string title = support::Repeat("é", 200);
   const std::string body = support::Repeat("ü", 5000);
-  auto res = Broadcast(http, admin.auth, {{"title", title}, {"body", body}, {"user_ids", {admin.id}}});
+  auto res =
+      Broadcast(http, admin.auth, {{"title", title}, {"body", body}, {"user_ids", {admin.id}}});
   ASSERT_EQ(res.status, 202) << res;
   auto items = support::WaitForNotifications(http, admin.auth, 1, "kind=announcement");
   ASSERT_EQ(items.size(), 1u);
@@ -223,10 +255,13 @@ TEST_F(BroadcastTest, ANonAdminGets403AndNoTokenGets401) {
   Http http(Server());
   auto user = support::NewApiUser(http, "bc_plain");
   const std::string title = "Forbidden " + user.who.username;
-  EXPECT_TRUE(IsProblem(Broadcast(http, user.auth, {{"title", title}, {"body", "b"}}), 403, "forbidden"));
-  EXPECT_TRUE(IsProblem(Broadcast(http, user.auth, {{"title", title}, {"body", "b"}, {"user_ids", {user.id}}}), 403,
-                        "forbidden"));
-  EXPECT_TRUE(support::IsUnauthorized(http.Post(support::kBroadcast, json{{"title", title}, {"body", "b"}}.dump())));
+  EXPECT_TRUE(
+      IsProblem(Broadcast(http, user.auth, {{"title", title}, {"body", "b"}}), 403, "forbidden"));
+  EXPECT_TRUE(IsProblem(
+      Broadcast(http, user.auth, {{"title", title}, {"body", "b"}, {"user_ids", {user.id}}}), 403,
+      "forbidden"));
+  EXPECT_TRUE(support::IsUnauthorized(
+      http.Post(support::kBroadcast, json{{"title", title}, {"body", "b"}}.dump())));
   ASSERT_TRUE(AwaitFanOut(Db()));
   EXPECT_TRUE(RecipientsWithRow(Db(), title).empty());
 }
@@ -238,7 +273,8 @@ TEST_F(BroadcastTest, InAppAnnouncementOffMakesNoRowButCountsAsARecipient) {
   auto loud = support::NewApiUser(http, "bc_loud");
   support::SetPrefs(http, quiet.auth, {{"in_app", {{"announcement", false}}}});
   const std::string title = "Muted " + quiet.who.username;
-  auto res = Broadcast(http, admin.auth, {{"title", title}, {"body", "b"}, {"user_ids", {quiet.id, loud.id}}});
+  auto res = Broadcast(http, admin.auth,
+                       {{"title", title}, {"body", "b"}, {"user_ids", {quiet.id, loud.id}}});
   ASSERT_EQ(res.status, 202) << res;
   EXPECT_EQ(res.Json()["recipients"], 2);
   ASSERT_EQ(support::WaitForNotifications(http, loud.auth, 1).size(), 1u);
@@ -277,9 +313,11 @@ TEST_F(BroadcastEveryoneTest, ToEveryoneButDisabledUsers) {
   Disable(http, admin, disabled);
   auto res = Broadcast(http, admin.auth, {{"title", "Hello everyone"}, {"body", "Welcome."}});
   ASSERT_EQ(res.status, 202) << res;
-  EXPECT_EQ(res.Json(), json({{"recipients", 4}})) << "admin, u1, u2 and muted; not the disabled user";
+  EXPECT_EQ(res.Json(), json({{"recipients", 4}}))
+      << "admin, u1, u2 and muted; not the disabled user";
   ASSERT_TRUE(AwaitFanOut(*db_)) << "the fan-out did not finish";
-  EXPECT_EQ(RecipientsWithRow(*db_, "Hello everyone"), (std::set<std::string>{admin.id, u1.id, u2.id}));
+  EXPECT_EQ(RecipientsWithRow(*db_, "Hello everyone"),
+            (std::set<std::string>{admin.id, u1.id, u2.id}));
   EXPECT_EQ(support::AllNotifications(http, u1.auth, "kind=announcement").size(), 1u);
 }
 
@@ -292,7 +330,8 @@ TEST_F(BroadcastEveryoneTest, ToARole) {
   auto u2 = support::NewApiUser(http, "bc_role2");
   Disable(http, admin, disabled_admin);
 
-  auto res = Broadcast(http, admin.auth, {{"title", "Admins only"}, {"body", "b"}, {"role", "admin"}});
+  auto res =
+      Broadcast(http, admin.auth, {{"title", "Admins only"}, {"body", "b"}, {"role", "admin"}});
   ASSERT_EQ(res.status, 202) << res;
   EXPECT_EQ(res.Json(), json({{"recipients", 2}}));
   res = Broadcast(http, admin.auth, {{"title", "Users only"}, {"body", "b"}, {"role", "user"}});
@@ -301,6 +340,51 @@ TEST_F(BroadcastEveryoneTest, ToARole) {
   ASSERT_TRUE(AwaitFanOut(*db_));
   EXPECT_EQ(RecipientsWithRow(*db_, "Admins only"), (std::set<std::string>{admin.id, admin2.id}));
   EXPECT_EQ(RecipientsWithRow(*db_, "Users only"), (std::set<std::string>{u1.id, u2.id}));
+}
+
+// Two instances on one database, both running the fan-out job, and more recipients than one
+// batch of 1000: every recipient gets exactly one row.
+TEST(BroadcastTwoInstancesTest, EveryRecipientGetsExactlyOneRowAcrossInstancesAndBatches) {
+  support::ServerPair pair;
+  support::StartServerPair(pair, BroadcastEnv());
+  Http a(*pair.a);
+  auto admin = NewAdmin(a, *pair.db);
+  // 2,500 users planted directly (registering them through the API would take minutes).
+  constexpr int kPlanted = 2500;
+  const long long base = support::NowMs() - 3600000;
+  for (int chunk = 0; chunk < kPlanted; chunk += 500) {
+    std::string sql =
+        "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, "
+        "password_hash, role, email_verified, disabled, created_at, updated_at) VALUES ";
+    for (int i = chunk; i < chunk + 500; ++i) {
+      const std::string name = support::Numbered("planted_", i);
+      if (i > chunk) sql.append(",");
+      sql.append("(").append(DirectDb::Quote(support::UuidV7At(base + i, i))).append(",");
+      sql.append(DirectDb::Quote(name)).append(",").append(DirectDb::Quote(name)).append(",");
+      sql.append(DirectDb::Quote(name + "@example.com"))
+          .append(",")
+          .append(DirectDb::Quote(name + "@example.com"));
+      sql.append(",")
+          .append(DirectDb::Quote(name))
+          .append(",'x','user',0,0,")
+          .append(std::to_string(base));
+      sql.append(",").append(std::to_string(base)).append(")");
+    }
+    pair.db->Exec(sql);
+  }
+  auto res = Broadcast(a, admin.auth, {{"title", "To the many"}, {"body", "b"}, {"role", "user"}});
+  ASSERT_EQ(res.status, 202) << res;
+  EXPECT_EQ(res.Json(), json({{"recipients", kPlanted}}));
+  ASSERT_TRUE(AwaitFanOut(*pair.db)) << "the fan-out did not finish";
+  EXPECT_EQ(pair.db->Scalar("SELECT COUNT(*) FROM notifications WHERE title = 'To the many'"),
+            std::to_string(kPlanted));
+  EXPECT_EQ(pair.db->Scalar(
+                "SELECT COUNT(DISTINCT user_id) FROM notifications WHERE title = 'To the many'"),
+            std::to_string(kPlanted));
+  EXPECT_EQ(pair.db->Scalar(
+                "SELECT COUNT(*) FROM notifications WHERE title = 'To the many' AND user_id = " +
+                DirectDb::Quote(admin.id)),
+            "0");
 }
 
 }  // namespace

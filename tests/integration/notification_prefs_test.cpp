@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/accounts.hpp"
+#include "support/concurrency.hpp"
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/notify_api.hpp"
@@ -74,10 +75,12 @@ TEST_F(NotificationPrefsTest, PatchMergesAnySubsetAndGetReturnsTheResult) {
   expected["push"]["security"] = false;
   expected["push"]["task_due"] = false;
   expected["reminder_lead_minutes"] = 30;
-  EXPECT_EQ(res.Json(), expected) << "the earlier email.task_due:false must survive a PATCH without it";
+  EXPECT_EQ(res.Json(), expected)
+      << "the earlier email.task_due:false must survive a PATCH without it";
   EXPECT_EQ(Prefs(http, user), expected);
 
-  // Turning one back on, an empty object, an empty body and email.security:true change nothing else.
+  // Turning one back on, an empty object, an empty body and email.security:true change nothing
+  // else.
   res = PatchPrefs(http, user.auth, {{"email", {{"task_due", true}, {"security", true}}}});
   ASSERT_EQ(res.status, 200) << res;
   expected["email"]["task_due"] = true;
@@ -108,8 +111,8 @@ TEST_P(NotificationPrefsValidationTest, Is422WithTheDottedKeyAndChangesNothing) 
   auto user = support::NewApiUser(http, "prefs_invalid");
   // A valid change in the same body must not be applied either.
   json body = GetParam().body;
-  const bool touches_announcement = body.contains("email") && body["email"].is_object() &&
-                                    body["email"].contains("announcement");
+  const bool touches_announcement =
+      body.contains("email") && body["email"].is_object() && body["email"].contains("announcement");
   // (Not when the email channel itself is the invalid part.)
   if (!touches_announcement && GetParam().key != "email") body["email"]["announcement"] = false;
   auto res = PatchPrefs(http, user.auth, body);
@@ -135,7 +138,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidPrefs{"LeadZero", {{"reminder_lead_minutes", 0}}, "reminder_lead_minutes"},
         InvalidPrefs{"LeadNegative", {{"reminder_lead_minutes", -60}}, "reminder_lead_minutes"},
         InvalidPrefs{"LeadAboveAWeek", {{"reminder_lead_minutes", 10081}}, "reminder_lead_minutes"},
-        InvalidPrefs{"LeadHuge", {{"reminder_lead_minutes", 9007199254740993LL}}, "reminder_lead_minutes"},
+        InvalidPrefs{
+            "LeadHuge", {{"reminder_lead_minutes", 9007199254740993LL}}, "reminder_lead_minutes"},
         InvalidPrefs{"LeadFraction", {{"reminder_lead_minutes", 30.5}}, "reminder_lead_minutes"},
         InvalidPrefs{"LeadString", {{"reminder_lead_minutes", "60"}}, "reminder_lead_minutes"},
         InvalidPrefs{"LeadNull", {{"reminder_lead_minutes", nullptr}}, "reminder_lead_minutes"},
@@ -161,10 +165,47 @@ TEST_F(NotificationPrefsTest, EmailSecurityFalseIsRefusedAlongsideOtherFlags) {
   EXPECT_TRUE(IsPrefsError(res, "email.security")) << res;
   EXPECT_EQ(Prefs(http, user), DefaultPrefs());
   // in_app.security and push.security may be switched off.
-  res = PatchPrefs(http, user.auth, {{"in_app", {{"security", false}}}, {"push", {{"security", false}}}});
+  res = PatchPrefs(http, user.auth,
+                   {{"in_app", {{"security", false}}}, {"push", {{"security", false}}}});
   ASSERT_EQ(res.status, 200) << res;
   EXPECT_EQ(res.Json()["in_app"]["security"], false);
   EXPECT_EQ(res.Json()["email"]["security"], true);
+}
+
+TEST_F(NotificationPrefsTest, ConcurrentPatchesOfDifferentFlagsAllApply) {
+  // The first PATCH of a user creates the stored row: eleven at once must neither fail on the
+  // insert nor lose one another's flag.
+  Http http(Server());
+  auto user = support::NewApiUser(http, "prefs_race");
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (const char* channel : {"email", "in_app", "push"}) {
+    for (const char* kind : {"task_due", "announcement", "feedback_reply", "security"}) {
+      if (std::string(channel) == "email" && std::string(kind) == "security") continue;
+      flags.emplace_back(channel, kind);
+    }
+  }
+  // Round 1 creates the row (every flag off), round 2 updates the existing row (back on).
+  for (const bool value : {false, true}) {
+    SCOPED_TRACE(value ? "updating the stored row" : "creating the row");
+    auto responses = support::AllAtOnce(static_cast<int>(flags.size()), [&](int i) {
+      const auto& [channel, kind] = flags[static_cast<std::size_t>(i)];
+      return PatchPrefs(http, user.auth, {{channel, {{kind, value}}}});
+    });
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+      EXPECT_EQ(responses[i].status, 200)
+          << flags[i].first << "." << flags[i].second << ": " << responses[i];
+    }
+    json expected = DefaultPrefs();
+    for (const auto& [channel, kind] : flags) expected[channel][kind] = value;
+    auto got = Prefs(http, user);
+    EXPECT_EQ(got, expected) << "a concurrent PATCH was lost";
+    // Start the next round from the state it expects.
+    if (got != expected) {
+      json fix = {
+          {"email", expected["email"]}, {"in_app", expected["in_app"]}, {"push", expected["push"]}};
+      support::SetPrefs(http, user.auth, fix);
+    }
+  }
 }
 
 TEST_F(NotificationPrefsTest, BodiesThatAreNotObjectsAndMissingTokens) {

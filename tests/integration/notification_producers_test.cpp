@@ -28,6 +28,8 @@
 #include "support/jwt.hpp"
 #include "support/mail_suite.hpp"
 #include "support/notify_api.hpp"
+#include "support/process.hpp"
+#include "support/server.hpp"
 #include "support/task_api.hpp"
 #include "support/wait.hpp"
 
@@ -91,7 +93,8 @@ class NotificationProducerTest : public support::MailSuite<NotificationProducerT
   }
   // Every subject mailed to `address` so far, once everything queued for it is sent.
   static std::vector<std::string> DrainedSubjects(const std::string& address) {
-    EXPECT_TRUE(support::WaitForOutboxDrained(Db(), address)) << "the outbox to " << address << " did not drain";
+    EXPECT_TRUE(support::WaitForOutboxDrained(Db(), address))
+        << "the outbox to " << address << " did not drain";
     return support::SubjectsTo(Sink(), address);
   }
   static std::vector<std::string> After(const std::vector<std::string>& all, std::size_t baseline) {
@@ -127,7 +130,9 @@ void PrintTo(const SecurityParam& p, std::ostream* out) {
 class SecurityProducerTest : public NotificationProducerTest,
                              public ::testing::WithParamInterface<SecurityParam> {
  public:
-  static std::map<std::string, std::string> ExtraEnv() { return NotificationProducerTest::ExtraEnv(); }
+  static std::map<std::string, std::string> ExtraEnv() {
+    return NotificationProducerTest::ExtraEnv();
+  }
   // Exposed to the cases.
   using NotificationProducerTest::Db;
   using NotificationProducerTest::NewAdmin;
@@ -140,27 +145,32 @@ void SignInFromANewDevice(NotificationProducerTest&, const Http& http, Actor& ac
 
 void ChangePassword(NotificationProducerTest&, const Http& http, Actor& actor) {
   const std::string next = actor.who.password + "-next";
-  auto res = http.Post("/api/v1/me/password",
-                       json{{"current_password", actor.who.password}, {"new_password", next}}.dump(), actor.auth);
+  auto res = http.Post(
+      "/api/v1/me/password",
+      json{{"current_password", actor.who.password}, {"new_password", next}}.dump(), actor.auth);
   ASSERT_EQ(res.status, 204) << res;
   actor.who.password = next;
 }
 
 void ResetPassword(NotificationProducerTest&, const Http& http, Actor& actor) {
-  ASSERT_EQ(http.Post("/api/v1/auth/password/forgot", json{{"email", actor.who.email}}.dump()).status, 202);
+  ASSERT_EQ(
+      http.Post("/api/v1/auth/password/forgot", json{{"email", actor.who.email}}.dump()).status,
+      202);
   auto& sink = SecurityProducerTest::Sink();
   const std::string token = support::AwaitToken(sink, actor.who.email, support::kResetPrefix);
   ASSERT_FALSE(token.empty());
   const std::string next = actor.who.password + "-reset";
-  auto res = http.Post("/api/v1/auth/password/reset", json{{"token", token}, {"password", next}}.dump());
+  auto res =
+      http.Post("/api/v1/auth/password/reset", json{{"token", token}, {"password", next}}.dump());
   ASSERT_EQ(res.status, 204) << res;
   actor.who.password = next;
 }
 
 void ChangeEmail(NotificationProducerTest&, const Http& http, Actor& actor) {
-  auto res = http.Patch("/api/v1/me",
-                        json{{"email", "moved_" + actor.who.email}, {"current_password", actor.who.password}}.dump(),
-                        actor.auth);
+  auto res = http.Patch(
+      "/api/v1/me",
+      json{{"email", "moved_" + actor.who.email}, {"current_password", actor.who.password}}.dump(),
+      actor.auth);
   ASSERT_EQ(res.status, 200) << res;
 }
 
@@ -171,7 +181,8 @@ void LogoutAll(NotificationProducerTest&, const Http& http, Actor& actor) {
 
 void AdminDisables(NotificationProducerTest&, const Http& http, Actor& actor) {
   Actor admin = SecurityProducerTest::NewAdmin(http);
-  auto res = http.Patch("/api/v1/admin/users/" + actor.id, json{{"disabled", true}}.dump(), admin.auth);
+  auto res =
+      http.Patch("/api/v1/admin/users/" + actor.id, json{{"disabled", true}}.dump(), admin.auth);
   ASSERT_EQ(res.status, 200) << res;
 }
 
@@ -179,25 +190,56 @@ void ReuseARefreshToken(NotificationProducerTest&, const Http& http, Actor& acto
   auto fresh = support::Refresh(http, actor.pair.refresh_token);
   ASSERT_EQ(fresh.status, 200) << fresh;
   // Past the 10 s grace of concurrent refreshes: showing it again is reuse.
-  SecurityProducerTest::Db().Exec("UPDATE refresh_tokens SET spent_at = spent_at - 60000 WHERE token_hash = " +
-                                  DirectDb::Quote(support::Sha256Hex(actor.pair.refresh_token)));
+  SecurityProducerTest::Db().Exec(
+      "UPDATE refresh_tokens SET spent_at = spent_at - 60000 WHERE token_hash = " +
+      DirectDb::Quote(support::Sha256Hex(actor.pair.refresh_token)));
   auto reuse = support::Refresh(http, actor.pair.refresh_token);
   ASSERT_TRUE(support::IsUnauthorized(reuse)) << reuse;
 }
 
 std::vector<SecurityCase> SecurityCases() {
   return {
-      {"NewDeviceSignIn", "new_sign_in", "", support::kNewSignInTitle, {support::kNewSignInTitle}, SignInFromANewDevice},
-      {"PasswordChanged", "password_changed", "", support::kPasswordChangedTitle, {support::kPasswordChangedSubject},
+      {"NewDeviceSignIn",
+       "new_sign_in",
+       "",
+       support::kNewSignInTitle,
+       {support::kNewSignInTitle},
+       SignInFromANewDevice},
+      {"PasswordChanged",
+       "password_changed",
+       "",
+       support::kPasswordChangedTitle,
+       {support::kPasswordChangedSubject},
        ChangePassword},
-      {"PasswordReset", "password_reset", "", support::kPasswordChangedTitle,
-       {"Reset your Ikigai password", support::kPasswordChangedSubject}, ResetPassword},
-      {"EmailChange", "email_changed", "", support::kEmailChangedTitle, {support::kEmailChangedSubject}, ChangeEmail},
-      {"LogoutAll", "sessions_revoked", "user", support::kSessionsRevokedTitle, {support::kSessionsRevokedTitle},
+      {"PasswordReset",
+       "password_reset",
+       "",
+       support::kPasswordChangedTitle,
+       {"Reset your Ikigai password", support::kPasswordChangedSubject},
+       ResetPassword},
+      {"EmailChange",
+       "email_changed",
+       "",
+       support::kEmailChangedTitle,
+       {support::kEmailChangedSubject},
+       ChangeEmail},
+      {"LogoutAll",
+       "sessions_revoked",
+       "user",
+       support::kSessionsRevokedTitle,
+       {support::kSessionsRevokedTitle},
        LogoutAll},
-      {"AdminDisablesTheUser", "sessions_revoked", "admin", support::kSessionsRevokedTitle,
-       {support::kSessionsRevokedTitle}, AdminDisables},
-      {"RefreshTokenReuse", "refresh_reused", "", support::kRefreshReusedTitle, {support::kRefreshReusedTitle},
+      {"AdminDisablesTheUser",
+       "sessions_revoked",
+       "admin",
+       support::kSessionsRevokedTitle,
+       {support::kSessionsRevokedTitle},
+       AdminDisables},
+      {"RefreshTokenReuse",
+       "refresh_reused",
+       "",
+       support::kRefreshReusedTitle,
+       {support::kRefreshReusedTitle},
        ReuseARefreshToken},
   };
 }
@@ -225,18 +267,21 @@ TEST_P(SecurityProducerTest, MakesTheRowThePreferencesAllowAndAlwaysTheMail) {
   }
   const std::string address = actor.who.email;
   const auto baseline = DrainedSubjects(address).size();
-  ASSERT_TRUE(NotificationRows(Db(), actor.id).empty()) << "the first sign-in of a fresh account notified";
+  ASSERT_TRUE(NotificationRows(Db(), actor.id).empty())
+      << "the first sign-in of a fresh account notified";
 
   c.act(*this, http, actor);
   if (HasFatalFailure()) return;
 
   // Mail: always, to the (unverified) address, exactly the expected ones.
-  ASSERT_TRUE(support::WaitUntil([&] { return support::SubjectsTo(Sink(), address).size() >= baseline + c.subjects.size(); },
-                                 20s, 50ms))
+  ASSERT_TRUE(support::WaitUntil(
+      [&] { return support::SubjectsTo(Sink(), address).size() >= baseline + c.subjects.size(); },
+      20s, 50ms))
       << "expected " << c.subjects.size() << " new mail(s) to " << address;
   EXPECT_EQ(After(DrainedSubjects(address), baseline), c.subjects);
   for (const auto& mail : support::MailTo(Sink(), address)) {
-    EXPECT_EQ(mail.Text().find(kPrefsPage), std::string::npos) << "a security mail offers to unsubscribe: " << mail.Text();
+    EXPECT_EQ(mail.Text().find(kPrefsPage), std::string::npos)
+        << "a security mail offers to unsubscribe: " << mail.Text();
   }
   // Inbox: one row unless in_app.security is off.
   auto rows = NotificationRows(Db(), actor.id);
@@ -265,8 +310,28 @@ TEST_P(SecurityProducerTest, MakesTheRowThePreferencesAllowAndAlwaysTheMail) {
 
 INSTANTIATE_TEST_SUITE_P(EveryProducer, SecurityProducerTest, ::testing::ValuesIn(SecurityParams()),
                          [](const ::testing::TestParamInfo<SecurityParam>& info) {
-                           return info.param.c.name + (info.param.in_app ? "_InAppOn" : "_InAppOff");
+                           return info.param.c.name +
+                                  (info.param.in_app ? "_InAppOn" : "_InAppOff");
                          });
+
+TEST_F(NotificationProducerTest, TheCommandLinesDisableNotifiesAsTheAdminApiDoes) {
+  Http http(Server());
+  Actor actor = NewActor(http, "prod_cli");
+  const auto baseline = DrainedSubjects(actor.who.email).size();
+  auto res =
+      support::RunIkigai({"user", "--database-url", Db().Url(), "disable", actor.who.username});
+  ASSERT_EQ(res.exit_status, 0) << res.out << res.err;
+  auto rows = NotificationRows(Db(), actor.id);
+  ASSERT_EQ(rows.size(), 1u) << json(rows).dump();
+  EXPECT_EQ(rows[0]["title"], support::kSessionsRevokedTitle);
+  EXPECT_EQ(rows[0]["data"]["event"], "sessions_revoked");
+  EXPECT_EQ(rows[0]["data"]["by"], "admin");
+  // The running server's sender delivers what the command queued.
+  ASSERT_TRUE(support::WaitUntil(
+      [&] { return support::SubjectsTo(Sink(), actor.who.email).size() > baseline; }, 20s, 50ms));
+  EXPECT_EQ(After(DrainedSubjects(actor.who.email), baseline),
+            std::vector<std::string>{support::kSessionsRevokedTitle});
+}
 
 // ---------------------------------------------------------------------------------------------
 // Which sign-in is from a new device
@@ -276,10 +341,12 @@ TEST_F(NotificationProducerTest, OnlyASignInFromANewUserAgentNotifies) {
   Actor actor = NewActor(http, "prod_devices");  // first sign-in: nothing
   const std::string address = actor.who.email;
   const auto baseline = DrainedSubjects(address).size();
-  EXPECT_TRUE(NotificationRows(Db(), actor.id).empty()) << "the first sign-in of a fresh account notified";
+  EXPECT_TRUE(NotificationRows(Db(), actor.id).empty())
+      << "the first sign-in of a fresh account notified";
   // The same agent and address again: nothing.
   (void)support::LoginPair(http, actor.who);
-  EXPECT_TRUE(NotificationRows(Db(), actor.id).empty()) << "a second sign-in from the same device notified";
+  EXPECT_TRUE(NotificationRows(Db(), actor.id).empty())
+      << "a second sign-in from the same device notified";
   // A new agent: one notification; again from it, or from the first one: nothing more.
   (void)support::LoginPair(http, actor.who, {{"User-Agent", "Phone Browser/9"}});
   (void)support::LoginPair(http, actor.who, {{"User-Agent", "Phone Browser/9"}});
@@ -287,10 +354,27 @@ TEST_F(NotificationProducerTest, OnlyASignInFromANewUserAgentNotifies) {
   auto rows = NotificationRows(Db(), actor.id);
   ASSERT_EQ(rows.size(), 1u) << json(rows).dump();
   EXPECT_EQ(rows[0]["data"]["user_agent"], "Phone Browser/9");
-  EXPECT_EQ(After(DrainedSubjects(address), baseline), std::vector<std::string>{support::kNewSignInTitle});
+  EXPECT_EQ(After(DrainedSubjects(address), baseline),
+            std::vector<std::string>{support::kNewSignInTitle});
   // A third agent: one more.
   (void)support::LoginPair(http, actor.who, {{"User-Agent", "Tablet Browser/3"}});
   EXPECT_EQ(NotificationRows(Db(), actor.id).size(), 2u);
+}
+
+TEST_F(NotificationProducerTest, ConcurrentSignInsFromOneNewDeviceNotifyOnce) {
+  // A browser restoring several tabs signs in from one new device several times at once: one
+  // notice (and one mail), not one per request.
+  Http http(Server());
+  Actor actor = NewActor(http, "prod_burst");
+  const auto baseline = DrainedSubjects(actor.who.email).size();
+  auto responses = support::AllAtOnce(6, [&](int) {
+    return support::Login(http, "username", actor.who.username, actor.who.password,
+                          {{"User-Agent", "Restored Tabs Browser/1"}});
+  });
+  for (const auto& res : responses) EXPECT_EQ(res.status, 200) << res;
+  auto rows = NotificationRows(Db(), actor.id);
+  EXPECT_EQ(rows.size(), 1u) << "one new device, several notices: " << json(rows).dump();
+  EXPECT_EQ(After(DrainedSubjects(actor.who.email), baseline).size(), 1u);
 }
 
 // A user agent of 8,000 bytes signs in like any other: the notice keeps
@@ -312,7 +396,8 @@ TEST_F(NotificationProducerTest, TheFirstSignInOfAnAccountOlderThanADayNotifies)
   ASSERT_EQ(reg.status, 201) << reg;
   const std::string id = reg.Json()["user"]["id"];
   // Created 25 hours ago (e.g. imported), never signed in.
-  Db().Exec("UPDATE users SET created_at = created_at - 90000000 WHERE id = " + DirectDb::Quote(id));
+  Db().Exec("UPDATE users SET created_at = created_at - 90000000 WHERE id = " +
+            DirectDb::Quote(id));
   (void)support::LoginPair(http, who);
   auto rows = NotificationRows(Db(), id);
   ASSERT_EQ(rows.size(), 1u) << json(rows).dump();
@@ -323,17 +408,17 @@ TEST_F(NotificationProducerTest, TheFirstSignInOfAnAccountOlderThanADayNotifies)
 // task_due and announcement: the four combinations of preferences and verification
 
 struct Audience {
-  Actor on;            // verified, everything on
-  Actor no_email;      // verified, email.<kind> false
-  Actor no_in_app;     // verified, in_app.<kind> false
-  Actor unverified;    // everything on, address not proved
+  Actor on;          // verified, everything on
+  Actor no_email;    // verified, email.<kind> false
+  Actor no_in_app;   // verified, in_app.<kind> false
+  Actor unverified;  // everything on, address not proved
 };
 
 Audience NewAudience(const Http& http, const std::string& kind,
                      const std::function<Actor(const Http&, std::string_view)>& verified,
                      const std::function<Actor(const Http&, std::string_view)>& unverified) {
-  Audience a{verified(http, "prod_on"), verified(http, "prod_noemail"), verified(http, "prod_noinapp"),
-             unverified(http, "prod_unverified")};
+  Audience a{verified(http, "prod_on"), verified(http, "prod_noemail"),
+             verified(http, "prod_noinapp"), unverified(http, "prod_unverified")};
   support::SetPrefs(http, a.no_email.auth, {{"email", {{kind, false}}}});
   support::SetPrefs(http, a.no_in_app.auth, {{"in_app", {{kind, false}}}});
   return a;
@@ -343,7 +428,8 @@ TEST_F(NotificationProducerTest, AnAnnouncementReachesExactlyWhatThePreferencesA
   Http http(Server());
   Actor admin = NewAdmin(http);
   auto audience = NewAudience(http, "announcement", NewVerifiedActor, NewActor);
-  const std::vector<Actor*> all = {&audience.on, &audience.no_email, &audience.no_in_app, &audience.unverified};
+  const std::vector<Actor*> all = {&audience.on, &audience.no_email, &audience.no_in_app,
+                                   &audience.unverified};
   std::map<std::string, std::size_t> baseline;
   for (auto* actor : all) baseline[actor->who.email] = DrainedSubjects(actor->who.email).size();
 
@@ -351,7 +437,8 @@ TEST_F(NotificationProducerTest, AnAnnouncementReachesExactlyWhatThePreferencesA
   const std::string body = "The service pauses at 22:00 UTC <for> 5 minutes & comes back.";
   json ids = json::array();
   for (auto* actor : all) ids.push_back(actor->id);
-  auto res = support::Broadcast(http, admin.auth, {{"title", title}, {"body", body}, {"user_ids", ids}});
+  auto res =
+      support::Broadcast(http, admin.auth, {{"title", title}, {"body", body}, {"user_ids", ids}});
   ASSERT_EQ(res.status, 202) << res;
   EXPECT_EQ(res.Json(), json({{"recipients", 4}}));
 
@@ -370,9 +457,12 @@ TEST_F(NotificationProducerTest, AnAnnouncementReachesExactlyWhatThePreferencesA
     ASSERT_EQ(mails.size(), 1u) << "no announcement mail to " << actor->who.email;
     EXPECT_EQ(mails[0].DecodedHeader("Subject"), title);
     EXPECT_NE(mails[0].Text().find(body), std::string::npos) << mails[0].Text();
-    EXPECT_NE(mails[0].Text().find(kPrefsPage), std::string::npos) << "no unsubscribe hint: " << mails[0].Text();
-    EXPECT_NE(mails[0].Html().find(kPrefsPage), std::string::npos) << "no unsubscribe hint: " << mails[0].Html();
-    EXPECT_NE(mails[0].Html().find("&lt;for&gt;"), std::string::npos) << "the body is not escaped in HTML";
+    EXPECT_NE(mails[0].Text().find(kPrefsPage), std::string::npos)
+        << "no unsubscribe hint: " << mails[0].Text();
+    EXPECT_NE(mails[0].Html().find(kPrefsPage), std::string::npos)
+        << "no unsubscribe hint: " << mails[0].Html();
+    EXPECT_NE(mails[0].Html().find("&lt;for&gt;"), std::string::npos)
+        << "the body is not escaped in HTML";
   }
   // Exactly: after everything queued is sent.
   for (auto* actor : all) {
@@ -381,17 +471,20 @@ TEST_F(NotificationProducerTest, AnAnnouncementReachesExactlyWhatThePreferencesA
     EXPECT_EQ(Count(subjects, title), expected) << actor->who.username;
     EXPECT_EQ(subjects.size(), expected) << actor->who.username;
   }
-  EXPECT_TRUE(support::OfKind(NotificationRows(Db(), audience.no_in_app.id), "announcement").empty())
+  EXPECT_TRUE(
+      support::OfKind(NotificationRows(Db(), audience.no_in_app.id), "announcement").empty())
       << "in_app.announcement false still made a row";
   for (auto* actor : {&audience.on, &audience.no_email, &audience.unverified}) {
-    EXPECT_EQ(support::OfKind(NotificationRows(Db(), actor->id), "announcement").size(), 1u) << actor->who.username;
+    EXPECT_EQ(support::OfKind(NotificationRows(Db(), actor->id), "announcement").size(), 1u)
+        << actor->who.username;
   }
 }
 
 TEST_F(NotificationProducerTest, ATaskDueReminderReachesExactlyWhatThePreferencesAllow) {
   Http http(Server());
   auto audience = NewAudience(http, "task_due", NewVerifiedActor, NewActor);
-  const std::vector<Actor*> all = {&audience.on, &audience.no_email, &audience.no_in_app, &audience.unverified};
+  const std::vector<Actor*> all = {&audience.on, &audience.no_email, &audience.no_in_app,
+                                   &audience.unverified};
   std::map<std::string, std::size_t> baseline;
   for (auto* actor : all) baseline[actor->who.email] = DrainedSubjects(actor->who.email).size();
 
@@ -400,7 +493,9 @@ TEST_F(NotificationProducerTest, ATaskDueReminderReachesExactlyWhatThePreference
   std::map<std::string, json> tasks;
   for (auto* actor : all) {
     auto res = http.Post("/api/v1/tasks",
-                         json{{"title", "Essay of " + actor->who.username}, {"due_at", support::Rfc3339FromNow(120s)}}.dump(),
+                         json{{"title", "Essay of " + actor->who.username},
+                              {"due_at", support::Rfc3339FromNow(120s)}}
+                             .dump(),
                          actor->auth);
     ASSERT_EQ(res.status, 201) << res;
     tasks[actor->id] = res.Json();
@@ -410,7 +505,8 @@ TEST_F(NotificationProducerTest, ATaskDueReminderReachesExactlyWhatThePreference
     const std::string task_title = task["title"];
     EXPECT_EQ(item["kind"], "task_due");
     EXPECT_EQ(item["title"], "Due soon: " + task_title);
-    EXPECT_EQ(item["body"], "\"" + task_title + "\" is due at " + task["due_at"].get<std::string>() + ".");
+    EXPECT_EQ(item["body"],
+              "\"" + task_title + "\" is due at " + task["due_at"].get<std::string>() + ".");
     EXPECT_EQ(item["data"]["task_id"], task["id"]) << item.dump();
     EXPECT_EQ(item["data"]["due_at"], task["due_at"]) << item.dump();
   };
@@ -430,7 +526,8 @@ TEST_F(NotificationProducerTest, ATaskDueReminderReachesExactlyWhatThePreference
         << "no reminder mail to " << actor->who.email;
     auto mails = support::MailTo(Sink(), actor->who.email, kPrefsPage);
     ASSERT_FALSE(mails.empty()) << "the reminder mail has no unsubscribe hint";
-    EXPECT_NE(mails.back().Text().find(tasks[actor->id]["title"].get<std::string>()), std::string::npos);
+    EXPECT_NE(mails.back().Text().find(tasks[actor->id]["title"].get<std::string>()),
+              std::string::npos);
   }
   // A few more job runs: still exactly one of each.
   std::this_thread::sleep_for(3s);
@@ -441,7 +538,8 @@ TEST_F(NotificationProducerTest, ATaskDueReminderReachesExactlyWhatThePreference
     EXPECT_EQ(Count(subjects, subject), expected) << actor->who.username;
     EXPECT_EQ(subjects.size(), expected) << actor->who.username;
     const auto rows = support::OfKind(NotificationRows(Db(), actor->id), "task_due");
-    EXPECT_EQ(rows.size(), actor == &audience.no_in_app ? 0u : 1u) << actor->who.username << ": " << json(rows).dump();
+    EXPECT_EQ(rows.size(), actor == &audience.no_in_app ? 0u : 1u)
+        << actor->who.username << ": " << json(rows).dump();
   }
 }
 

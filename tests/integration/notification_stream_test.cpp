@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstdio>
 #include <initializer_list>
+#include <latch>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -52,7 +54,8 @@ using support::SseStream;
 constexpr auto kDelivery = 5s;
 
 std::map<std::string, std::string> StreamEnv(std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env = {{"IKIGAI_RATE_LIMITS", "off"}, {"IKIGAI_JOBS_INTERVAL", "1s"}};
+  std::map<std::string, std::string> env = {{"IKIGAI_RATE_LIMITS", "off"},
+                                            {"IKIGAI_JOBS_INTERVAL", "1s"}};
   for (auto& [k, v] : extra) env[k] = v;
   return support::AccountServerEnv(env);
 }
@@ -60,7 +63,8 @@ std::map<std::string, std::string> StreamEnv(std::map<std::string, std::string> 
 // A 200 event stream as the design has it, whose first bytes are "retry: 3000\n\n" (that first
 // block is consumed here).
 ::testing::AssertionResult IsOpenStream(SseStream& stream) {
-  if (stream.Status() != 200) return ::testing::AssertionFailure() << "not a 200 stream: " << stream;
+  if (stream.Status() != 200)
+    return ::testing::AssertionFailure() << "not a 200 stream: " << stream;
   if (stream.Header("content-type").rfind("text/event-stream", 0) != 0) {
     return ::testing::AssertionFailure() << "Content-Type is not text/event-stream: " << stream;
   }
@@ -76,23 +80,28 @@ std::map<std::string, std::string> StreamEnv(std::map<std::string, std::string> 
     return ::testing::AssertionFailure() << "the first block is not \"retry: 3000\": " << *first;
   }
   if (stream.Body().rfind("retry: 3000\n\n", 0) != 0) {
-    return ::testing::AssertionFailure() << "the body does not start with \"retry: 3000\\n\\n\": " << stream;
+    return ::testing::AssertionFailure()
+           << "the body does not start with \"retry: 3000\\n\\n\": " << stream;
   }
   return ::testing::AssertionSuccess();
 }
 
 // A notification event whose id and data equal the listed notification `expected`.
 ::testing::AssertionResult IsEventOf(const std::optional<SseEvent>& event, const json& expected) {
-  if (!event) return ::testing::AssertionFailure() << "no event arrived (expected " << expected.dump() << ")";
-  if (event->event != "notification") return ::testing::AssertionFailure() << "not a notification event: " << *event;
+  if (!event)
+    return ::testing::AssertionFailure() << "no event arrived (expected " << expected.dump() << ")";
+  if (event->event != "notification")
+    return ::testing::AssertionFailure() << "not a notification event: " << *event;
   if (event->id != expected.value("id", "")) {
-    return ::testing::AssertionFailure() << "event id " << event->id << " is not " << expected.dump();
+    return ::testing::AssertionFailure()
+           << "event id " << event->id << " is not " << expected.dump();
   }
   if (event->data.find('\n') != std::string::npos) {
     return ::testing::AssertionFailure() << "data spans several lines: " << *event;
   }
   if (event->Json() != expected) {
-    return ::testing::AssertionFailure() << "data " << event->data << " differs from the listed " << expected.dump();
+    return ::testing::AssertionFailure()
+           << "data " << event->data << " differs from the listed " << expected.dump();
   }
   return ::testing::AssertionSuccess();
 }
@@ -112,19 +121,6 @@ std::string StreamWithTicket(const std::string& ticket) {
   return std::string(support::kStream) + "?ticket=" + support::UrlEncode(ticket);
 }
 
-// A UUIDv7 text for the millisecond `ms` with `n` in its last 48 bits (ordered by ms, then n).
-std::string UuidV7At(long long ms, long long n) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%08llx-%04llx-7000-8000-%012llx", (ms >> 16) & 0xffffffffLL, ms & 0xffffLL,
-                n & 0xffffffffffffLL);
-  return buffer;
-}
-
-long long NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // ---------------------------------------------------------------------------------------------
 
 class NotificationStreamTest : public support::AccountSuite<NotificationStreamTest> {
@@ -132,7 +128,8 @@ class NotificationStreamTest : public support::AccountSuite<NotificationStreamTe
   static std::map<std::string, std::string> ServerEnv() { return StreamEnv(); }
 
  protected:
-  static std::unique_ptr<SseStream> Open(const Headers& headers, const std::string& target = support::kStream) {
+  static std::unique_ptr<SseStream> Open(const Headers& headers,
+                                         const std::string& target = support::kStream) {
     return std::make_unique<SseStream>(Server(), target, headers);
   }
 };
@@ -169,11 +166,13 @@ TEST_F(NotificationStreamTest, LastEventIdResumesWithExactlyTheMissedEventsInOrd
   for (const bool as_query : {false, true}) {
     SCOPED_TRACE(as_query ? "?last_event_id=" : "Last-Event-ID");
     const std::string last = made[0]["id"];
-    auto stream = as_query ? Open(user.auth, std::string(support::kStream) + "?last_event_id=" + last)
-                           : Open(user.With({{"Last-Event-ID", last}}));
+    auto stream = as_query
+                      ? Open(user.auth, std::string(support::kStream) + "?last_event_id=" + last)
+                      : Open(user.With({{"Last-Event-ID", last}}));
     ASSERT_TRUE(IsOpenStream(*stream));
     for (std::size_t i = 1; i < made.size(); ++i) {
-      EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), made[i])) << "missed event " << i << ": " << *stream;
+      EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), made[i]))
+          << "missed event " << i << ": " << *stream;
     }
     // Then live ones, with nothing repeated in between.
     const json live = Poke(http, user, as_query ? "resume-live-q" : "resume-live-h");
@@ -193,13 +192,19 @@ TEST_F(NotificationStreamTest, ResumeSkipsDeletedOnesAndShowsReadState) {
   const json n1 = Poke(http, user, "del-1");
   const json n2 = Poke(http, user, "del-2");
   const json n3 = Poke(http, user, "del-3");
-  ASSERT_EQ(http.Delete(support::NotificationPath(n2["id"].get<std::string>()), "", user.auth).status, 204);
-  ASSERT_EQ(http.Post(support::NotificationPath(n3["id"].get<std::string>(), "/read"), "", user.auth).status, 204);
+  ASSERT_EQ(
+      http.Delete(support::NotificationPath(n2["id"].get<std::string>()), "", user.auth).status,
+      204);
+  ASSERT_EQ(
+      http.Post(support::NotificationPath(n3["id"].get<std::string>(), "/read"), "", user.auth)
+          .status,
+      204);
   auto listed = support::AllNotifications(http, user.auth);
   ASSERT_EQ(listed.size(), 2u);
   auto stream = Open(user.With({{"Last-Event-ID", n1["id"].get<std::string>()}}));
   ASSERT_TRUE(IsOpenStream(*stream));
-  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), listed[0])) << "expected only n3, as listed now: " << *stream;
+  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), listed[0]))
+      << "expected only n3, as listed now: " << *stream;
   const json live = Poke(http, user, "del-live");
   EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), live)) << *stream;
 }
@@ -210,10 +215,12 @@ TEST_F(NotificationStreamTest, TheLastEventIdHeaderWinsOverTheQueryParameter) {
   const json n1 = Poke(http, user, "wins-1");
   const json n2 = Poke(http, user, "wins-2");
   const json n3 = Poke(http, user, "wins-3");
-  auto stream = Open(user.With({{"Last-Event-ID", n2["id"].get<std::string>()}}),
-                     std::string(support::kStream) + "?last_event_id=" + n1["id"].get<std::string>());
+  auto stream =
+      Open(user.With({{"Last-Event-ID", n2["id"].get<std::string>()}}),
+           std::string(support::kStream) + "?last_event_id=" + n1["id"].get<std::string>());
   ASSERT_TRUE(IsOpenStream(*stream));
-  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), n3)) << "expected to resume after the header's id: " << *stream;
+  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), n3))
+      << "expected to resume after the header's id: " << *stream;
 }
 
 TEST_F(NotificationStreamTest, AKindSwitchedOffInTheAppIsNotStreamed) {
@@ -225,31 +232,38 @@ TEST_F(NotificationStreamTest, AKindSwitchedOffInTheAppIsNotStreamed) {
   auto stream = Open(user.auth);
   ASSERT_TRUE(IsOpenStream(*stream));
   (void)support::LoginPair(http, user.who, {{"User-Agent", "muted-device"}});
-  auto res = support::Broadcast(http, admin.auth, {{"title", "Still streamed"}, {"body", "b"}, {"user_ids", {user.id}}});
+  auto res = support::Broadcast(
+      http, admin.auth, {{"title", "Still streamed"}, {"body", "b"}, {"user_ids", {user.id}}});
   ASSERT_EQ(res.status, 202) << res;
   auto event = stream->Next(10s);
   const auto listed = support::AllNotifications(http, user.auth);
   ASSERT_EQ(listed.size(), 1u) << "in_app.security false still made a row";
-  EXPECT_TRUE(IsEventOf(event, listed[0])) << "the first event is not the announcement: " << *stream;
+  EXPECT_TRUE(IsEventOf(event, listed[0]))
+      << "the first event is not the announcement: " << *stream;
 }
 
 TEST_F(NotificationStreamTest, ResumeSendsAtMostTheNewestThousandMissedOnes) {
   Http http(Server());
   auto user = support::NewApiUser(http, "sse_backlog");
   // 1003 notifications written straight into the inbox, a minute old, in id order.
-  const long long base = NowMs() - 60000;
-  std::string sql = "INSERT INTO notifications (id, user_id, kind, title, body, data, read_at, created_at) VALUES ";
+  const long long base = support::NowMs() - 60000;
+  std::string sql =
+      "INSERT INTO notifications (id, user_id, kind, title, body, data, read_at, created_at) "
+      "VALUES ";
   std::vector<std::string> ids;
   for (int i = 0; i < 1003; ++i) {
-    ids.push_back(UuidV7At(base + i, i));
+    ids.push_back(support::UuidV7At(base + i, i));
     if (i > 0) sql.append(",");
     // Appended piece by piece (GCC 12's -Wrestrict misreads a chain of + here).
-    sql.append("(").append(DirectDb::Quote(ids.back())).append(",").append(DirectDb::Quote(user.id));
+    sql.append("(")
+        .append(DirectDb::Quote(ids.back()))
+        .append(",")
+        .append(DirectDb::Quote(user.id));
     sql.append(",'announcement',").append(DirectDb::Quote(support::Numbered("Backlog ", i)));
     sql.append(",'b','{}',NULL,").append(std::to_string(base + i)).append(")");
   }
   Db().Exec(sql);
-  auto stream = Open(user.With({{"Last-Event-ID", UuidV7At(base - 1, 0)}}));
+  auto stream = Open(user.With({{"Last-Event-ID", support::UuidV7At(base - 1, 0)}}));
   ASSERT_TRUE(IsOpenStream(*stream));
   std::vector<std::string> got;
   while (got.size() < 1000) {
@@ -258,7 +272,8 @@ TEST_F(NotificationStreamTest, ResumeSendsAtMostTheNewestThousandMissedOnes) {
     got.push_back(event->id);
   }
   ASSERT_EQ(got.size(), 1000u) << *stream;
-  EXPECT_EQ(got, std::vector<std::string>(ids.begin() + 3, ids.end())) << "not the newest 1000 in id order";
+  EXPECT_EQ(got, std::vector<std::string>(ids.begin() + 3, ids.end()))
+      << "not the newest 1000 in id order";
   // Then live ones, nothing of the backlog again.
   const json live = Poke(http, user, "backlog-live");
   EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), live)) << *stream;
@@ -267,11 +282,13 @@ TEST_F(NotificationStreamTest, ResumeSendsAtMostTheNewestThousandMissedOnes) {
 TEST_F(NotificationStreamTest, AMalformedLastEventIdIs400) {
   Http http(Server());
   auto user = support::NewApiUser(http, "sse_bad_id");
-  for (const char* bad : {"nope", "12345", "0193aaaa-0000-7000-8000-00000000000", "0193aaaa-0000-7000-8000-000000000000x"}) {
+  for (const char* bad : {"nope", "12345", "0193aaaa-0000-7000-8000-00000000000",
+                          "0193aaaa-0000-7000-8000-000000000000x"}) {
     SCOPED_TRACE(bad);
     auto stream = Open(user.With({{"Last-Event-ID", bad}}));
     EXPECT_TRUE(IsProblem(stream->ToResponse(), 400, "bad_request")) << *stream;
-    auto query = Open(user.auth, std::string(support::kStream) + "?last_event_id=" + support::UrlEncode(bad));
+    auto query = Open(user.auth,
+                      std::string(support::kStream) + "?last_event_id=" + support::UrlEncode(bad));
     EXPECT_TRUE(IsProblem(query->ToResponse(), 400, "bad_request")) << *query;
   }
 }
@@ -305,15 +322,18 @@ TEST_F(NotificationStreamTest, ATicketOpensOneStreamWithoutAuthorizationAndOnlyO
   auto user = support::NewApiUser(http, "sse_ticket");
   const std::string ticket = NewTicket(http, user.auth);
   ASSERT_FALSE(ticket.empty());
-  EXPECT_EQ(ticket.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos)
+  EXPECT_EQ(
+      ticket.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos)
       << ticket;
   EXPECT_GE(ticket.size(), 43u);
   // Stored hashed, for streams.
   EXPECT_EQ(Db().Scalar("SELECT purpose FROM one_time_tokens WHERE token_hash = " +
                         DirectDb::Quote(support::Sha256Hex(ticket))),
             "stream_ticket");
-  EXPECT_EQ(Db().Scalar("SELECT COUNT(*) FROM one_time_tokens WHERE token_hash = " + DirectDb::Quote(ticket)), "0");
+  EXPECT_EQ(Db().Scalar("SELECT COUNT(*) FROM one_time_tokens WHERE token_hash = " +
+                        DirectDb::Quote(ticket)),
+            "0");
 
   auto stream = Open({}, StreamWithTicket(ticket));
   ASSERT_TRUE(IsOpenStream(*stream));
@@ -328,6 +348,36 @@ TEST_F(NotificationStreamTest, ATicketOpensOneStreamWithoutAuthorizationAndOnlyO
   EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), next)) << *stream;
 }
 
+TEST_F(NotificationStreamTest, ATicketUsedTwiceAtOnceOpensOneStream) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "sse_ticket_race");
+  for (int round = 0; round < 3; ++round) {
+    const std::string ticket = NewTicket(http, user.auth);
+    ASSERT_FALSE(ticket.empty());
+    std::vector<std::unique_ptr<SseStream>> streams(8);
+    {
+      std::latch start(8);
+      std::vector<std::jthread> threads;
+      for (std::size_t i = 0; i < streams.size(); ++i) {
+        threads.emplace_back([&, i] {
+          start.arrive_and_wait();
+          streams[i] = std::make_unique<SseStream>(Server(), StreamWithTicket(ticket), Headers{});
+        });
+      }
+    }
+    int opened = 0;
+    for (auto& stream : streams) {
+      if (stream->Status() == 200) {
+        ++opened;
+      } else {
+        EXPECT_TRUE(support::IsUnauthorized(stream->ToResponse())) << *stream;
+      }
+    }
+    EXPECT_EQ(opened, 1) << "round " << round << ": a single-use ticket opened " << opened
+                         << " streams";
+  }
+}
+
 TEST_F(NotificationStreamTest, TheTicketWinsOverAnAuthorizationHeader) {
   Http http(Server());
   auto owner = support::NewApiUser(http, "sse_ticket_owner");
@@ -337,7 +387,8 @@ TEST_F(NotificationStreamTest, TheTicketWinsOverAnAuthorizationHeader) {
   ASSERT_TRUE(IsOpenStream(*stream));
   (void)Poke(http, other, "other-device");
   const json mine = Poke(http, owner, "owner-device");
-  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), mine)) << "the stream is not the ticket owner's: " << *stream;
+  EXPECT_TRUE(IsEventOf(stream->Next(kDelivery), mine))
+      << "the stream is not the ticket owner's: " << *stream;
   // A spent ticket is 401 even with a valid Authorization header.
   auto spent = Open(other.auth, StreamWithTicket(ticket));
   EXPECT_TRUE(support::IsUnauthorized(spent->ToResponse())) << *spent;
@@ -347,8 +398,11 @@ TEST_F(NotificationStreamTest, AnExpiredTicketOrOneOfAnEndedSessionIs401) {
   Http http(Server());
   auto user = support::NewApiUser(http, "sse_ticket_old");
   const std::string expired = NewTicket(http, user.auth);
-  Db().Exec("UPDATE one_time_tokens SET created_at = created_at - 120000, expires_at = expires_at - 120000 "
-            "WHERE token_hash = " + DirectDb::Quote(support::Sha256Hex(expired)));
+  Db().Exec(
+      "UPDATE one_time_tokens SET created_at = created_at - 120000, expires_at = expires_at - "
+      "120000 "
+      "WHERE token_hash = " +
+      DirectDb::Quote(support::Sha256Hex(expired)));
   auto stream = Open({}, StreamWithTicket(expired));
   EXPECT_TRUE(support::IsUnauthorized(stream->ToResponse())) << *stream;
   // Bound to the session: after logout it opens nothing.
@@ -370,7 +424,8 @@ TEST_F(NotificationStreamTest, LogoutEndsThatSessionsStreamOnly) {
   ASSERT_TRUE(IsOpenStream(*doomed));
   ASSERT_TRUE(IsOpenStream(*survivor));
   ASSERT_EQ(http.Post("/api/v1/auth/logout", "", user.auth).status, 204);
-  EXPECT_TRUE(doomed->WaitForEnd(kDelivery)) << "the revoked session's stream did not end: " << *doomed;
+  EXPECT_TRUE(doomed->WaitForEnd(kDelivery))
+      << "the revoked session's stream did not end: " << *doomed;
   EXPECT_TRUE(doomed->FinalChunk()) << "ended without the final chunk: " << *doomed;
   ApiUser other_session = user;
   other_session.auth = BearerHeaders(second.access_token);
@@ -401,7 +456,8 @@ TEST_F(NotificationStreamTest, RefreshTokenReuseEndsTheStreamOfThatSession) {
   Db().Exec("UPDATE refresh_tokens SET spent_at = spent_at - 60000 WHERE token_hash = " +
             DirectDb::Quote(support::Sha256Hex(pair.refresh_token)));
   ASSERT_TRUE(support::IsUnauthorized(support::Refresh(http, pair.refresh_token)));
-  EXPECT_TRUE(stream->WaitForEnd(kDelivery)) << "the stream of a session revoked by reuse did not end: " << *stream;
+  EXPECT_TRUE(stream->WaitForEnd(kDelivery))
+      << "the stream of a session revoked by reuse did not end: " << *stream;
 }
 
 TEST_F(NotificationStreamTest, AnExpiredSessionsStreamEnds) {
@@ -411,7 +467,8 @@ TEST_F(NotificationStreamTest, AnExpiredSessionsStreamEnds) {
   auto stream = Open(BearerHeaders(pair.access_token));
   ASSERT_TRUE(IsOpenStream(*stream));
   Db().Exec("UPDATE sessions SET expires_at = 1000 WHERE id = " + DirectDb::Quote(pair.session_id));
-  EXPECT_TRUE(stream->WaitForEnd(kDelivery)) << "the stream of an expired session did not end: " << *stream;
+  EXPECT_TRUE(stream->WaitForEnd(kDelivery))
+      << "the stream of an expired session did not end: " << *stream;
 }
 
 TEST_F(NotificationStreamTest, AnIdleStreamGetsAKeepAliveComment) {
@@ -433,7 +490,8 @@ TEST_F(NotificationStreamTest, ADisabledUsersStreamEnds) {
   auto user = support::NewApiUser(http, "sse_disabled");
   auto stream = Open(user.auth);
   ASSERT_TRUE(IsOpenStream(*stream));
-  auto res = http.Patch("/api/v1/admin/users/" + user.id, json{{"disabled", true}}.dump(), admin.auth);
+  auto res =
+      http.Patch("/api/v1/admin/users/" + user.id, json{{"disabled", true}}.dump(), admin.auth);
   ASSERT_EQ(res.status, 200) << res;
   EXPECT_TRUE(stream->WaitForEnd(kDelivery)) << "a disabled user's stream did not end: " << *stream;
 }
@@ -461,10 +519,12 @@ TEST_F(NotificationStreamTest, TheSixthStreamOfAUserClosesTheOldest) {
   }
   streams.push_back(Open(user.auth));
   ASSERT_TRUE(IsOpenStream(*streams.back())) << "the 6th stream was refused";
-  EXPECT_TRUE(streams[0]->WaitForEnd(kDelivery)) << "the oldest stream was not closed: " << *streams[0];
+  EXPECT_TRUE(streams[0]->WaitForEnd(kDelivery))
+      << "the oldest stream was not closed: " << *streams[0];
   const json made = Poke(http, user, "six-1");
   for (std::size_t i = 1; i < streams.size(); ++i) {
-    EXPECT_TRUE(IsEventOf(streams[i]->Next(kDelivery), made)) << "stream " << i + 1 << ": " << *streams[i];
+    EXPECT_TRUE(IsEventOf(streams[i]->Next(kDelivery), made))
+        << "stream " << i + 1 << ": " << *streams[i];
   }
   // Another user's stream is not one of the five.
   const json for_them = Poke(http, bystander, "six-other");
@@ -513,21 +573,26 @@ TEST(NotificationStreamMetricsTest, CountStreamsNotificationsAndDeliveredEvents)
     return res.status == 200 ? support::MetricSum(res.body, name, labels) : std::nullopt;
   };
   auto user = support::NewApiUser(http, "sse_metrics");
-  const double created_before = metric("ikigai_notifications_created_total", {R"(kind="security")"}).value_or(0);
+  const double created_before =
+      metric("ikigai_notifications_created_total", {R"(kind="security")"}).value_or(0);
   const double delivered_before = metric("ikigai_notification_events_delivered_total").value_or(-1);
   auto stream = std::make_unique<SseStream>(server, support::kStream, user.auth);
   ASSERT_TRUE(IsOpenStream(*stream));
-  EXPECT_TRUE(support::WaitUntil([&] { return metric("ikigai_notification_streams_open") == 1.0; }, 5s, 50ms));
+  EXPECT_TRUE(support::WaitUntil([&] { return metric("ikigai_notification_streams_open") == 1.0; },
+                                 5s, 50ms));
   EXPECT_EQ(metric("ikigai_http_streams_open"), 1.0);
   const json made = Poke(http, user, "metrics-1");
   ASSERT_TRUE(IsEventOf(stream->Next(kDelivery), made));
-  EXPECT_EQ(metric("ikigai_notifications_created_total", {R"(kind="security")"}), created_before + 1);
+  EXPECT_EQ(metric("ikigai_notifications_created_total", {R"(kind="security")"}),
+            created_before + 1);
   EXPECT_TRUE(support::WaitUntil(
-      [&] { return metric("ikigai_notification_events_delivered_total") == delivered_before + 1; }, 5s, 50ms))
+      [&] { return metric("ikigai_notification_events_delivered_total") == delivered_before + 1; },
+      5s, 50ms))
       << "events delivered did not count the event";
   EXPECT_TRUE(metric("ikigai_notification_poller_lag_seconds").has_value());
   stream.reset();
-  EXPECT_TRUE(support::WaitUntil([&] { return metric("ikigai_notification_streams_open") == 0.0; }, 10s, 100ms))
+  EXPECT_TRUE(support::WaitUntil([&] { return metric("ikigai_notification_streams_open") == 0.0; },
+                                 10s, 100ms))
       << "a closed stream is still counted";
 }
 
@@ -564,12 +629,14 @@ TEST_F(NotificationStreamTwoInstancesTest, ANotificationMadeOnAReachesAStreamOnB
   ASSERT_TRUE(IsOpenStream(on_b));
   for (int i = 1; i <= 3; ++i) {
     const json made = Poke(a, user, support::Numbered("two-", i));
-    EXPECT_TRUE(IsEventOf(on_b.Next(kDelivery), made)) << "notification " << i << " made on A: " << on_b;
+    EXPECT_TRUE(IsEventOf(on_b.Next(kDelivery), made))
+        << "notification " << i << " made on A: " << on_b;
   }
   // An announcement fanned out by A's background work arrives too.
   auto admin = support::NewApiUser(a, "sse_two_admin");
   support::MakeAdminInDb(*pair_.db, admin.id);
-  auto res = support::Broadcast(a, admin.auth, {{"title", "Across"}, {"body", "instances"}, {"user_ids", {user.id}}});
+  auto res = support::Broadcast(
+      a, admin.auth, {{"title", "Across"}, {"body", "instances"}, {"user_ids", {user.id}}});
   ASSERT_EQ(res.status, 202) << res;
   auto event = on_b.Next(10s);
   ASSERT_TRUE(event.has_value()) << "the announcement never reached the stream on B: " << on_b;
@@ -594,7 +661,8 @@ TEST_F(NotificationStreamTwoInstancesTest, StreamsOnBothInstancesGetEveryEventAn
   }
   // Resume on B after an id made on A.
   const json later = Poke(a, user, "both-later");
-  SseStream resumed(*pair_.b, support::kStream, user.With({{"Last-Event-ID", from_a["id"].get<std::string>()}}));
+  SseStream resumed(*pair_.b, support::kStream,
+                    user.With({{"Last-Event-ID", from_a["id"].get<std::string>()}}));
   ASSERT_TRUE(IsOpenStream(resumed));
   EXPECT_TRUE(IsEventOf(resumed.Next(kDelivery), from_b)) << resumed;
   EXPECT_TRUE(IsEventOf(resumed.Next(kDelivery), later)) << resumed;
@@ -606,7 +674,8 @@ TEST_F(NotificationStreamTwoInstancesTest, ALogoutOnAEndsTheStreamOnB) {
   SseStream on_b(*pair_.b, support::kStream, user.auth);
   ASSERT_TRUE(IsOpenStream(on_b));
   ASSERT_EQ(a.Post("/api/v1/auth/logout", "", user.auth).status, 204);
-  EXPECT_TRUE(on_b.WaitForEnd(kDelivery)) << "a session revoked on A kept its stream on B: " << on_b;
+  EXPECT_TRUE(on_b.WaitForEnd(kDelivery))
+      << "a session revoked on A kept its stream on B: " << on_b;
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ using support::UnreadCount;
 class InboxTest : public support::AccountSuite<InboxTest> {
  public:
   static std::map<std::string, std::string> ServerEnv() {
-    return support::AccountServerEnv({{"IKIGAI_RATE_LIMITS", "off"}, {"IKIGAI_JOBS_INTERVAL", "1s"}});
+    return support::AccountServerEnv(
+        {{"IKIGAI_RATE_LIMITS", "off"}, {"IKIGAI_JOBS_INTERVAL", "1s"}});
   }
 
  protected:
@@ -56,7 +57,8 @@ class InboxTest : public support::AccountSuite<InboxTest> {
     (void)support::LoginPair(http, user.who, {{"User-Agent", ua}});
   }
   // n sign-ins from new agents "<prefix>-1".."<prefix>-n", one after the other.
-  static void NewDevices(const Http& http, const ApiUser& user, int n, const std::string& prefix = "device") {
+  static void NewDevices(const Http& http, const ApiUser& user, int n,
+                         const std::string& prefix = "device") {
     for (int i = 1; i <= n; ++i) SignInFrom(http, user, support::Numbered(prefix + "-", i));
   }
   static ApiUser NewAdmin(const Http& http) {
@@ -65,8 +67,11 @@ class InboxTest : public support::AccountSuite<InboxTest> {
     return admin;
   }
   // An announcement to `user` only; waits until its row is listed.
-  static void Announce(const Http& http, const ApiUser& admin, const ApiUser& user, const std::string& title) {
-    auto res = support::Broadcast(http, admin.auth, {{"title", title}, {"body", "Body of " + title}, {"user_ids", {user.id}}});
+  static void Announce(const Http& http, const ApiUser& admin, const ApiUser& user,
+                       const std::string& title) {
+    auto res = support::Broadcast(
+        http, admin.auth,
+        {{"title", title}, {"body", "Body of " + title}, {"user_ids", {user.id}}});
     ASSERT_EQ(res.status, 202) << res;
     ASSERT_TRUE(support::WaitUntil(
         [&] {
@@ -89,7 +94,8 @@ class InboxTest : public support::AccountSuite<InboxTest> {
     return agents;
   }
   static long long UnreadListed(const std::vector<json>& items) {
-    return std::count_if(items.begin(), items.end(), [](const json& item) { return item["read_at"].is_null(); });
+    return std::count_if(items.begin(), items.end(),
+                         [](const json& item) { return item["read_at"].is_null(); });
   }
 };
 
@@ -114,14 +120,16 @@ TEST_F(InboxTest, ListsNewestFirstWithTheNotificationShape) {
   ASSERT_EQ(body["items"].size(), 3u) << body.dump();
   EXPECT_TRUE(body["next_cursor"].is_null());
   std::vector<json> items(body["items"].begin(), body["items"].end());
-  EXPECT_EQ(Agents(items), (std::vector<std::string>{"device-3", "device-2", "device-1"})) << "not newest first";
+  EXPECT_EQ(Agents(items), (std::vector<std::string>{"device-3", "device-2", "device-1"}))
+      << "not newest first";
   auto ids = Ids(items);
   EXPECT_TRUE(std::is_sorted(ids.rbegin(), ids.rend())) << "ids not descending";
   for (const auto& item : items) {
     SCOPED_TRACE(item.dump());
     std::set<std::string> keys;
     for (const auto& [key, value] : item.items()) keys.insert(key);
-    EXPECT_EQ(keys, (std::set<std::string>{"id", "kind", "title", "body", "data", "read_at", "created_at"}));
+    EXPECT_EQ(keys, (std::set<std::string>{"id", "kind", "title", "body", "data", "read_at",
+                                           "created_at"}));
     EXPECT_TRUE(support::IsUuidV7(item["id"]));
     EXPECT_EQ(item["kind"], "security");
     EXPECT_EQ(item["title"], support::kNewSignInTitle);
@@ -197,12 +205,14 @@ TEST_F(InboxTest, BadQueryValuesAre400) {
   auto user = support::NewApiUser(http, "inbox_badq");
   NewDevices(http, user, 1);
   for (const char* query :
-       {"unread=yes", "unread=1", "unread=TRUE", "unread=truee", "kind=nope", "kind=Security", "kind=security,task_due",
-        "limit=0", "limit=101", "limit=-1", "limit=abc", "limit=1.5", "cursor=garbage", "cursor=not.a.cursor"}) {
+       {"unread=yes", "unread=1", "unread=TRUE", "unread=truee", "kind=nope", "kind=Security",
+        "kind=security,task_due", "limit=0", "limit=101", "limit=-1", "limit=abc", "limit=1.5",
+        "cursor=garbage", "cursor=not.a.cursor"}) {
     SCOPED_TRACE(query);
     EXPECT_TRUE(IsProblem(ListNotifications(http, user.auth, query), 400, "bad_request"));
   }
-  for (const char* query : {"limit=1", "limit=100", "unread=true", "unread=false", "kind=security", "other=ignored"}) {
+  for (const char* query :
+       {"limit=1", "limit=100", "unread=true", "unread=false", "kind=security", "other=ignored"}) {
     SCOPED_TRACE(query);
     EXPECT_EQ(ListNotifications(http, user.auth, query).status, 200);
   }
@@ -262,7 +272,8 @@ TEST_F(InboxTest, CursorsAreSealedAndScopedToUserAndFilters) {
     SCOPED_TRACE(tampered);
     EXPECT_TRUE(IsProblem(with(user, "kind=security", tampered), 400, "bad_request"));
   }
-  EXPECT_TRUE(IsProblem(with(user, "kind=security", cursor.substr(0, cursor.size() - 1)), 400, "bad_request"));
+  EXPECT_TRUE(IsProblem(with(user, "kind=security", cursor.substr(0, cursor.size() - 1)), 400,
+                        "bad_request"));
   // Another filter, or another user.
   EXPECT_TRUE(IsProblem(with(user, "kind=announcement", cursor), 400, "bad_request"));
   EXPECT_TRUE(IsProblem(with(user, "kind=security&unread=true", cursor), 400, "bad_request"));
@@ -296,7 +307,8 @@ TEST_F(InboxTest, ReadIsIdempotentAndKeepsTheFirstReadAt) {
   EXPECT_EQ(AllNotifications(http, user.auth)[1]["read_at"], first_read_at);
   EXPECT_EQ(UnreadCount(http, user.auth), 1);
   // No body is expected: a JSON field is refused.
-  auto with_field = http.Post(NotificationPath(items[0]["id"].get<std::string>(), "/read"), R"({"read":true})", user.auth);
+  auto with_field = http.Post(NotificationPath(items[0]["id"].get<std::string>(), "/read"),
+                              R"({"read":true})", user.auth);
   EXPECT_TRUE(IsProblem(with_field, 422, "validation_failed")) << with_field;
   EXPECT_EQ(UnreadCount(http, user.auth), 1);
 }
@@ -305,8 +317,9 @@ TEST_F(InboxTest, ReadAllMarksEveryUnreadOneAndNotTheNextOnes) {
   Http http(Server());
   auto user = support::NewApiUser(http, "inbox_readall");
   NewDevices(http, user, 3);
-  ASSERT_EQ(http.Post(NotificationPath(AllNotifications(http, user.auth)[2]["id"].get<std::string>(), "/read"), "",
-                      user.auth)
+  ASSERT_EQ(http.Post(NotificationPath(
+                          AllNotifications(http, user.auth)[2]["id"].get<std::string>(), "/read"),
+                      "", user.auth)
                 .status,
             204);
   const json earlier_read_at = AllNotifications(http, user.auth)[2]["read_at"];
@@ -315,14 +328,16 @@ TEST_F(InboxTest, ReadAllMarksEveryUnreadOneAndNotTheNextOnes) {
   EXPECT_EQ(UnreadCount(http, user.auth), 0);
   auto items = AllNotifications(http, user.auth);
   ASSERT_EQ(items.size(), 3u);
-  for (const auto& item : items) EXPECT_TRUE(support::IsUtcTimestamp(item["read_at"])) << item.dump();
+  for (const auto& item : items)
+    EXPECT_TRUE(support::IsUtcTimestamp(item["read_at"])) << item.dump();
   EXPECT_EQ(items[2]["read_at"], earlier_read_at) << "read-all rewrote an earlier read_at";
   EXPECT_TRUE(AllNotifications(http, user.auth, "unread=true").empty());
   // Idempotent, and a later notification is unread.
   EXPECT_EQ(http.Post(support::kReadAll, "", user.auth).status, 204);
   SignInFrom(http, user, "after-read-all");
   EXPECT_EQ(UnreadCount(http, user.auth), 1);
-  EXPECT_TRUE(IsProblem(http.Post(support::kReadAll, R"({"x":1})", user.auth), 422, "validation_failed"));
+  EXPECT_TRUE(
+      IsProblem(http.Post(support::kReadAll, R"({"x":1})", user.auth), 422, "validation_failed"));
   EXPECT_EQ(UnreadCount(http, user.auth), 1);
 }
 
@@ -349,18 +364,23 @@ TEST_F(InboxTest, SomeoneElsesOrAMalformedIdIs404AndChangesNothing) {
   NewDevices(http, owner, 1);
   NewDevices(http, thief, 1);
   const std::string id = AllNotifications(http, owner.auth).at(0)["id"];
-  EXPECT_TRUE(IsProblem(http.Post(NotificationPath(id, "/read"), "", thief.auth), 404, "not_found"));
+  EXPECT_TRUE(
+      IsProblem(http.Post(NotificationPath(id, "/read"), "", thief.auth), 404, "not_found"));
   EXPECT_TRUE(IsProblem(http.Delete(NotificationPath(id), "", thief.auth), 404, "not_found"));
   ASSERT_EQ(http.Post(support::kReadAll, "", thief.auth).status, 204);
   auto owners = AllNotifications(http, owner.auth);
   ASSERT_EQ(owners.size(), 1u);
   EXPECT_TRUE(owners[0]["read_at"].is_null()) << "someone else's read/read-all touched it";
   EXPECT_EQ(UnreadCount(http, owner.auth), 1);
-  for (const std::string& bad : {std::string("nope"), std::string("12345"), std::string("0193aaaa-0000-7000-8000-000000000000"),
+  for (const std::string& bad : {std::string("nope"), std::string("12345"),
+                                 std::string("0193aaaa-0000-7000-8000-000000000000"),
                                  id.substr(0, id.size() - 1), id + "0", support::UpperAscii(id)}) {
     SCOPED_TRACE(bad);
-    EXPECT_TRUE(IsProblem(http.Post(NotificationPath(support::UrlEncode(bad), "/read"), "", thief.auth), 404, "not_found"));
-    EXPECT_TRUE(IsProblem(http.Delete(NotificationPath(support::UrlEncode(bad)), "", thief.auth), 404, "not_found"));
+    EXPECT_TRUE(
+        IsProblem(http.Post(NotificationPath(support::UrlEncode(bad), "/read"), "", thief.auth),
+                  404, "not_found"));
+    EXPECT_TRUE(IsProblem(http.Delete(NotificationPath(support::UrlEncode(bad)), "", thief.auth),
+                          404, "not_found"));
   }
 }
 
@@ -382,14 +402,18 @@ TEST_F(InboxTest, NotificationsOlderThanNinetyDaysArePurgedByTheJob) {
   ASSERT_EQ(items.size(), 3u);
   constexpr long long kDayMs = 86400LL * 1000;
   auto age = [&](const json& item, long long days) {
-    Db().Exec("UPDATE notifications SET created_at = created_at - " + std::to_string(days * kDayMs) +
+    Db().Exec("UPDATE notifications SET created_at = created_at - " +
+              std::to_string(days * kDayMs) +
               " WHERE id = " + support::DirectDb::Quote(item["id"].get<std::string>()));
   };
   age(items[0], 91);  // read or not, it goes
   age(items[1], 89);  // stays
-  ASSERT_EQ(http.Post(NotificationPath(items[0]["id"].get<std::string>(), "/read"), "", user.auth).status, 204);
+  ASSERT_EQ(
+      http.Post(NotificationPath(items[0]["id"].get<std::string>(), "/read"), "", user.auth).status,
+      204);
   age(items[2], 120);
-  ASSERT_TRUE(support::WaitUntil([&] { return AllNotifications(http, user.auth).size() == 1; }, 10s, 200ms))
+  ASSERT_TRUE(
+      support::WaitUntil([&] { return AllNotifications(http, user.auth).size() == 1; }, 10s, 200ms))
       << "notifications older than 90 days were not purged by the job running every second";
   EXPECT_EQ(AllNotifications(http, user.auth)[0]["id"], items[1]["id"]);
   EXPECT_EQ(UnreadCount(http, user.auth), 1);
@@ -419,8 +443,9 @@ TEST_F(InboxTest, TwentyConcurrentReadAllDeleteAndReadCallsLeaveAConsistentUnrea
         case 3:
           return http.Post(NotificationPath(id, "/read"), "", user.auth);
         default:
-          return support::Login(http, "username", user.who.username, user.who.password,
-                                {{"User-Agent", support::Numbered(support::Numbered("race-new-", round) + "-", i)}});
+          return support::Login(
+              http, "username", user.who.username, user.who.password,
+              {{"User-Agent", support::Numbered(support::Numbered("race-new-", round) + "-", i)}});
       }
     });
     for (int i = 0; i < 20; ++i) {
@@ -433,7 +458,8 @@ TEST_F(InboxTest, TwentyConcurrentReadAllDeleteAndReadCallsLeaveAConsistentUnrea
     ASSERT_EQ(res.status, 200);
     EXPECT_EQ(res.Header("x-unread-count"), std::to_string(UnreadListed(listed)))
         << "X-Unread-Count disagrees with the unread rows listed";
-    EXPECT_EQ(AllNotifications(http, user.auth, "unread=true").size(), static_cast<std::size_t>(UnreadListed(listed)));
+    EXPECT_EQ(AllNotifications(http, user.auth, "unread=true").size(),
+              static_cast<std::size_t>(UnreadListed(listed)));
     // Every deleted one is gone.
     EXPECT_EQ(UnreadCount(http, user.auth), UnreadListed(listed));
     std::set<std::string> ids;
@@ -456,7 +482,8 @@ TEST_F(InboxTest, TwentyConcurrentDeletesOfOneNotificationSucceedOnce) {
   const auto items = AllNotifications(http, user.auth);
   ASSERT_EQ(items.size(), 2u);
   const std::string id = items[0]["id"];
-  const auto responses = support::AllAtOnce(20, [&](int) { return http.Delete(NotificationPath(id), "", user.auth); });
+  const auto responses =
+      support::AllAtOnce(20, [&](int) { return http.Delete(NotificationPath(id), "", user.auth); });
   int ok = 0;
   for (const auto& res : responses) {
     if (res.status == 204) {

@@ -41,12 +41,13 @@ constexpr auto kSomeJobRuns = 3500ms;
 class ReminderTest : public support::AccountSuite<ReminderTest> {
  public:
   static std::map<std::string, std::string> ServerEnv() {
-    return support::AccountServerEnv({{"IKIGAI_RATE_LIMITS", "off"}, {"IKIGAI_JOBS_INTERVAL", "1s"}});
+    return support::AccountServerEnv(
+        {{"IKIGAI_RATE_LIMITS", "off"}, {"IKIGAI_JOBS_INTERVAL", "1s"}});
   }
 
  protected:
-  static json Task(const Http& http, const ApiUser& user, const std::string& title, const json& due_at,
-                   const std::string& status = "todo") {
+  static json Task(const Http& http, const ApiUser& user, const std::string& title,
+                   const json& due_at, const std::string& status = "todo") {
     json body = {{"title", title}, {"status", status}};
     if (!due_at.is_null()) body["due_at"] = due_at;
     return support::CreateTask(http, user, body);
@@ -59,13 +60,16 @@ class ReminderTest : public support::AccountSuite<ReminderTest> {
   static std::vector<json> RemindersOf(const Http& http, const ApiUser& user, const json& task) {
     std::vector<json> out;
     for (const auto& item : Reminders(http, user)) {
-      if (item["data"].is_object() && item["data"].value("task_id", "") == task["id"]) out.push_back(item);
+      if (item["data"].is_object() && item["data"].value("task_id", "") == task["id"])
+        out.push_back(item);
     }
     return out;
   }
   // Waits (up to 10 s) until `task` has `count` reminders.
-  static bool AwaitReminders(const Http& http, const ApiUser& user, const json& task, std::size_t count) {
-    return support::WaitUntil([&] { return RemindersOf(http, user, task).size() >= count; }, 10s, 100ms);
+  static bool AwaitReminders(const Http& http, const ApiUser& user, const json& task,
+                             std::size_t count) {
+    return support::WaitUntil([&] { return RemindersOf(http, user, task).size() >= count; }, 10s,
+                              100ms);
   }
 };
 
@@ -74,7 +78,8 @@ TEST_F(ReminderTest, ATaskEnteringTheWindowIsRemindedOnceWithinSeconds) {
   auto user = support::NewApiUser(http, "remind_once");
   support::SetPrefs(http, user.auth, {{"reminder_lead_minutes", 5}});
   const json task = Task(http, user, "Write the essay", support::Rfc3339FromNow(120s));
-  ASSERT_TRUE(AwaitReminders(http, user, task, 1)) << "no reminder within 10 s of the job running every second";
+  ASSERT_TRUE(AwaitReminders(http, user, task, 1))
+      << "no reminder within 10 s of the job running every second";
   std::this_thread::sleep_for(kSomeJobRuns);
   auto reminders = RemindersOf(http, user, task);
   ASSERT_EQ(reminders.size(), 1u) << "reminded more than once: " << json(reminders).dump();
@@ -95,12 +100,14 @@ TEST_F(ReminderTest, MovingDueAtReArmsButOtherChangesDoNot) {
   const json task = Task(http, user, "Moving target", support::Rfc3339FromNow(120s));
   ASSERT_TRUE(AwaitReminders(http, user, task, 1));
   // A change that keeps due_at (title, priority, the same due_at again) owes nothing new.
-  auto res = support::PatchTask(http, user, task["id"], {{"title", "Moving target, renamed"}, {"priority", "high"}});
+  auto res = support::PatchTask(http, user, task["id"],
+                                {{"title", "Moving target, renamed"}, {"priority", "high"}});
   ASSERT_EQ(res.status, 200) << res;
   res = support::PatchTask(http, user, task["id"], {{"due_at", task["due_at"]}});
   ASSERT_EQ(res.status, 200) << res;
   std::this_thread::sleep_for(kSomeJobRuns);
-  ASSERT_EQ(RemindersOf(http, user, task).size(), 1u) << "a change that kept due_at re-armed the reminder";
+  ASSERT_EQ(RemindersOf(http, user, task).size(), 1u)
+      << "a change that kept due_at re-armed the reminder";
   // A new due time: a second reminder, for it.
   const std::string moved = support::Rfc3339FromNow(180s);
   res = support::PatchTask(http, user, task["id"], {{"due_at", moved}});
@@ -133,11 +140,14 @@ TEST_F(ReminderTest, ADoneTaskIsNotRemindedNorOneDoneWhileItWaits) {
   auto res = support::PatchTask(http, user, waiting["id"], {{"status", "done"}});
   ASSERT_EQ(res.status, 200) << res;
   support::SetPrefs(http, user.auth, {{"reminder_lead_minutes", 15}});
-  ASSERT_TRUE(AwaitReminders(http, user, control_later, 1)) << "a longer lead did not re-arm a pending reminder";
+  ASSERT_TRUE(AwaitReminders(http, user, control_later, 1))
+      << "a longer lead did not re-arm a pending reminder";
   std::this_thread::sleep_for(kSomeJobRuns);
-  EXPECT_TRUE(RemindersOf(http, user, waiting).empty()) << "a task done while it waited was reminded";
+  EXPECT_TRUE(RemindersOf(http, user, waiting).empty())
+      << "a task done while it waited was reminded";
   EXPECT_TRUE(RemindersOf(http, user, done).empty());
-  EXPECT_EQ(RemindersOf(http, user, control).size(), 1u) << "a longer lead reminded an already reminded task again";
+  EXPECT_EQ(RemindersOf(http, user, control).size(), 1u)
+      << "a longer lead reminded an already reminded task again";
   EXPECT_EQ(Reminders(http, user).size(), 2u);
 }
 
@@ -151,7 +161,8 @@ TEST_F(ReminderTest, ReopeningADoneTaskBeforeItIsDueReArmsIt) {
   ASSERT_TRUE(RemindersOf(http, user, task).empty()) << "a done task was reminded";
   auto res = support::PatchTask(http, user, task["id"], {{"status", "todo"}});
   ASSERT_EQ(res.status, 200) << res;
-  ASSERT_TRUE(AwaitReminders(http, user, task, 1)) << "reopening a done task before its due time did not re-arm it";
+  ASSERT_TRUE(AwaitReminders(http, user, task, 1))
+      << "reopening a done task before its due time did not re-arm it";
   std::this_thread::sleep_for(kSomeJobRuns);
   EXPECT_EQ(RemindersOf(http, user, task).size(), 1u);
 }
@@ -161,13 +172,18 @@ TEST_F(ReminderTest, ADisabledUserGetsNoReminder) {
   auto admin = support::NewApiUser(http, "remind_admin");
   support::MakeAdminInDb(Db(), admin.id);
   auto user = support::NewApiUser(http, "remind_disabled");
-  for (const auto* who : {&admin, &user}) support::SetPrefs(http, who->auth, {{"reminder_lead_minutes", 5}});
+  for (const auto* who : {&admin, &user})
+    support::SetPrefs(http, who->auth, {{"reminder_lead_minutes", 5}});
   // Both windows open about ten seconds from now; the user is disabled before that.
   const auto due = support::Rfc3339FromNow(310s);
   const json task = Task(http, user, "Disabled owner", due);
   const json control = Task(http, admin, "Admin control", due);
-  ASSERT_EQ(http.Patch("/api/v1/admin/users/" + user.id, json{{"disabled", true}}.dump(), admin.auth).status, 200);
-  ASSERT_TRUE(support::WaitUntil([&] { return !RemindersOf(http, admin, control).empty(); }, 30s, 200ms))
+  ASSERT_EQ(
+      http.Patch("/api/v1/admin/users/" + user.id, json{{"disabled", true}}.dump(), admin.auth)
+          .status,
+      200);
+  ASSERT_TRUE(
+      support::WaitUntil([&] { return !RemindersOf(http, admin, control).empty(); }, 30s, 200ms))
       << "the control reminder never came";
   std::this_thread::sleep_for(kSomeJobRuns);
   EXPECT_TRUE(support::OfKind(support::NotificationRows(Db(), user.id), "task_due").empty())
@@ -182,7 +198,8 @@ TEST_F(ReminderTest, AnOverdueTaskOrOneWithoutDueAtIsNeverReminded) {
   const json undated = Task(http, user, "Someday", nullptr);
   // Moved into the past after creation.
   const json moved = Task(http, user, "Moved back", support::Rfc3339FromNow(86400s));
-  auto res = support::PatchTask(http, user, moved["id"], {{"due_at", support::Rfc3339FromNow(-60s)}});
+  auto res =
+      support::PatchTask(http, user, moved["id"], {{"due_at", support::Rfc3339FromNow(-60s)}});
   ASSERT_EQ(res.status, 200) << res;
   // A lead change re-arms pending reminders: still none for these.
   support::SetPrefs(http, user.auth, {{"reminder_lead_minutes", 10080}});
@@ -216,7 +233,8 @@ TEST_F(ReminderTest, RemindersArePerUserAndFollowTheOwnersLead) {
 TEST(ReminderTwoInstancesTest, EachReminderFiresExactlyOnceAcrossInstances) {
   support::SmtpSink sink;
   support::ServerPair pair;
-  support::StartServerPair(pair, support::MailEnv(sink, {{"IKIGAI_RATE_LIMITS", "off"}, {"IKIGAI_JOBS_INTERVAL", "1s"}}));
+  support::StartServerPair(pair, support::MailEnv(sink, {{"IKIGAI_RATE_LIMITS", "off"},
+                                                         {"IKIGAI_JOBS_INTERVAL", "1s"}}));
   Http a(*pair.a);
   Http b(*pair.b);
   auto user = support::NewApiUser(a, "remind_two");
@@ -237,17 +255,22 @@ TEST(ReminderTwoInstancesTest, EachReminderFiresExactlyOnceAcrossInstances) {
     ids.insert(task["id"].get<std::string>());
     subjects.insert("Due soon: " + title);
   }
-  ASSERT_TRUE(support::WaitUntil([&] { return AllNotifications(b, user.auth, "kind=task_due").size() >= kFew; }, 15s, 100ms))
+  ASSERT_TRUE(support::WaitUntil(
+      [&] { return AllNotifications(b, user.auth, "kind=task_due").size() >= kFew; }, 15s, 100ms))
       << "not every task was reminded";
   // One lead change makes the whole burst owed at the same moment, for both instances.
   support::SetPrefs(b, user.auth, {{"reminder_lead_minutes", 60}});
   ASSERT_TRUE(support::WaitUntil(
-      [&] { return AllNotifications(a, user.auth, "kind=task_due").size() >= static_cast<std::size_t>(kFew + kBurst); },
+      [&] {
+        return AllNotifications(a, user.auth, "kind=task_due").size() >=
+               static_cast<std::size_t>(kFew + kBurst);
+      },
       30s, 200ms))
       << "not every task of the burst was reminded";
   std::this_thread::sleep_for(kSomeJobRuns);
   auto items = AllNotifications(a, user.auth, "kind=task_due");
-  EXPECT_EQ(items.size(), static_cast<std::size_t>(kFew + kBurst)) << "a reminder fired more than once";
+  EXPECT_EQ(items.size(), static_cast<std::size_t>(kFew + kBurst))
+      << "a reminder fired more than once";
   std::multiset<std::string> reminded;
   for (const auto& item : items) reminded.insert(item["data"]["task_id"].get<std::string>());
   EXPECT_EQ(std::set<std::string>(reminded.begin(), reminded.end()), ids);
@@ -256,7 +279,8 @@ TEST(ReminderTwoInstancesTest, EachReminderFiresExactlyOnceAcrossInstances) {
   ASSERT_TRUE(support::WaitForOutboxDrained(*pair.db, user.who.email, 60s));
   std::multiset<std::string> mailed;
   const auto mails = support::MailTo(sink, user.who.email);
-  for (std::size_t i = baseline; i < mails.size(); ++i) mailed.insert(mails[i].DecodedHeader("Subject"));
+  for (std::size_t i = baseline; i < mails.size(); ++i)
+    mailed.insert(mails[i].DecodedHeader("Subject"));
   EXPECT_EQ(mailed, subjects);
 }
 

@@ -1,9 +1,6 @@
 // Checks the test support's SSE client (support/sse_reader) against a scripted server on a
 // loopback socket, so that a stream test failing means the server, not the reader.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "support/sse_reader.hpp"
 
 #include <chrono>
 #include <stdexcept>
@@ -11,9 +8,11 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
-
-#include "support/sse_reader.hpp"
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace ikigai {
 namespace {
@@ -29,7 +28,8 @@ class ScriptedServer {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 1) != 0) {
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_, 1) != 0) {
       throw std::runtime_error("bind/listen");
     }
     socklen_t len = sizeof addr;
@@ -80,8 +80,8 @@ const std::string kHead =
 
 TEST(SseReaderTest, ParsesEventsSplitAcrossChunksAndSeesTheFinalChunk) {
   ScriptedServer server({kHead + Chunk("retry: 3000\n\n"), Chunk("id: 1\nevent: notifi"),
-                         Chunk("cation\ndata: {\"a\":1}\n\n: keep-alive\n\n"), Chunk("id: 2\nevent: notification\ndata: x\ndata: y\n\n"),
-                         "0\r\n\r\n"},
+                         Chunk("cation\ndata: {\"a\":1}\n\n: keep-alive\n\n"),
+                         Chunk("id: 2\nevent: notification\ndata: x\ndata: y\n\n"), "0\r\n\r\n"},
                         /*keep_open=*/true);
   support::SseStream stream(server.Port(), "/stream", {{"Authorization", "Bearer t"}});
   ASSERT_EQ(stream.Status(), 200) << stream;
@@ -125,7 +125,7 @@ TEST(SseReaderTest, ReadsAnErrorAnswerCompletely) {
   const std::string body = R"({"status":401,"code":"unauthorized"})";
   ScriptedServer server({"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/problem+json\r\n"
                          "WWW-Authenticate: Bearer\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10),
+                             std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10),
                          body.substr(10)},
                         /*keep_open=*/true);
   support::SseStream stream(server.Port(), "/stream");

@@ -1,6 +1,7 @@
 // Helpers for the notification tests (see notify_api.hpp).
 #include "support/notify_api.hpp"
 
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 #include <utility>
@@ -26,7 +27,8 @@ Response ListNotifications(const Http& http, const Headers& auth, const std::str
   return http.Get(path, "", auth);
 }
 
-std::vector<nlohmann::json> AllNotifications(const Http& http, const Headers& auth, const std::string& query) {
+std::vector<nlohmann::json> AllNotifications(const Http& http, const Headers& auth,
+                                             const std::string& query) {
   std::vector<nlohmann::json> items;
   std::string cursor;
   const bool has_limit = query.find("limit=") != std::string::npos;
@@ -48,12 +50,15 @@ std::vector<nlohmann::json> AllNotifications(const Http& http, const Headers& au
 long long UnreadCount(const Http& http, const Headers& auth) {
   auto res = ListNotifications(http, auth, "limit=1");
   const std::string value = res.Header("x-unread-count");
-  if (res.status != 200 || value.empty() || value.find_first_not_of("0123456789") != std::string::npos) return -1;
+  if (res.status != 200 || value.empty() ||
+      value.find_first_not_of("0123456789") != std::string::npos)
+    return -1;
   return std::stoll(value);
 }
 
-std::vector<nlohmann::json> WaitForNotifications(const Http& http, const Headers& auth, std::size_t count,
-                                                 const std::string& query, std::chrono::milliseconds timeout) {
+std::vector<nlohmann::json> WaitForNotifications(const Http& http, const Headers& auth,
+                                                 std::size_t count, const std::string& query,
+                                                 std::chrono::milliseconds timeout) {
   std::vector<nlohmann::json> items;
   (void)WaitUntil(
       [&] {
@@ -92,7 +97,8 @@ void SetPrefs(const Http& http, const Headers& auth, const nlohmann::json& body)
 }
 
 nlohmann::json DefaultPrefs() {
-  const nlohmann::json all = {{"task_due", true}, {"announcement", true}, {"feedback_reply", true}, {"security", true}};
+  const nlohmann::json all = {
+      {"task_due", true}, {"announcement", true}, {"feedback_reply", true}, {"security", true}};
   return {{"email", all}, {"in_app", all}, {"push", all}, {"reminder_lead_minutes", 60}};
 }
 
@@ -102,8 +108,9 @@ Response Broadcast(const Http& http, const Headers& admin_auth, const nlohmann::
 
 std::vector<nlohmann::json> NotificationRows(DirectDb& db, const std::string& user_id) {
   std::vector<nlohmann::json> out;
-  for (auto& row : db.Query("SELECT id, kind, title, body, data, read_at FROM notifications WHERE user_id = " +
-                            DirectDb::Quote(user_id) + " ORDER BY id")) {
+  for (auto& row :
+       db.Query("SELECT id, kind, title, body, data, read_at FROM notifications WHERE user_id = " +
+                DirectDb::Quote(user_id) + " ORDER BY id")) {
     auto data = nlohmann::json::parse(row[4].value_or("null"), nullptr, false);
     out.push_back({{"id", row[0].value_or("")},
                    {"kind", row[1].value_or("")},
@@ -123,11 +130,13 @@ void MarkVerifiedInDb(DirectDb& db, const std::string& user_id) {
   db.Exec("UPDATE users SET email_verified = 1 WHERE id = " + DirectDb::Quote(user_id));
 }
 
-bool WaitForOutboxDrained(DirectDb& db, const std::string& address, std::chrono::milliseconds timeout) {
+bool WaitForOutboxDrained(DirectDb& db, const std::string& address,
+                          std::chrono::milliseconds timeout) {
   return WaitUntil(
       [&] {
-        return db.Scalar("SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND to_address = " +
-                         DirectDb::Quote(address)) == "0";
+        return db.Scalar(
+                   "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND to_address = " +
+                   DirectDb::Quote(address)) == "0";
       },
       timeout, std::chrono::milliseconds{50});
 }
@@ -145,6 +154,19 @@ std::string Rfc3339FromNow(std::chrono::seconds offset) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buffer;
+}
+
+std::string UuidV7At(long long ms, long long n) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%08llx-%04llx-7000-8000-%012llx", (ms >> 16) & 0xffffffffLL,
+                ms & 0xffffLL, n & 0xffffffffffffLL);
+  return buffer;
+}
+
+long long NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 ServerPair::~ServerPair() {

@@ -55,12 +55,13 @@ Response ListNotifications(const Http& http, const Headers& auth, const std::str
 [[nodiscard]] long long UnreadCount(const Http& http, const Headers& auth);
 
 // Polls AllNotifications(query) until it has at least `count` items; returns the last listing.
-std::vector<nlohmann::json> WaitForNotifications(const Http& http, const Headers& auth, std::size_t count,
-                                                 const std::string& query = "",
-                                                 std::chrono::milliseconds timeout = std::chrono::seconds{10});
+std::vector<nlohmann::json> WaitForNotifications(
+    const Http& http, const Headers& auth, std::size_t count, const std::string& query = "",
+    std::chrono::milliseconds timeout = std::chrono::seconds{10});
 
 // Only the items whose kind is `kind` (and, when given, whose data.event is `event`).
-[[nodiscard]] std::vector<nlohmann::json> OfKind(const std::vector<nlohmann::json>& items, std::string_view kind,
+[[nodiscard]] std::vector<nlohmann::json> OfKind(const std::vector<nlohmann::json>& items,
+                                                 std::string_view kind,
                                                  std::string_view event = "");
 
 // GET / PATCH /api/v1/me/notification-preferences.
@@ -76,7 +77,8 @@ Response Broadcast(const Http& http, const Headers& admin_auth, const nlohmann::
 
 // A user's notification rows read directly from the database (`notifications`), oldest first,
 // as {"id","kind","title","body","data"(parsed),"read"(bool)}.
-[[nodiscard]] std::vector<nlohmann::json> NotificationRows(DirectDb& db, const std::string& user_id);
+[[nodiscard]] std::vector<nlohmann::json> NotificationRows(DirectDb& db,
+                                                           const std::string& user_id);
 
 // Makes the user an admin directly in the database.
 void MakeAdminInDb(DirectDb& db, const std::string& user_id);
@@ -94,6 +96,11 @@ bool WaitForOutboxDrained(DirectDb& db, const std::string& address,
 
 // RFC 3339 UTC to the second for now + offset ("2026-12-06T05:30:00Z").
 [[nodiscard]] std::string Rfc3339FromNow(std::chrono::seconds offset);
+
+// A UUIDv7 text for the Unix millisecond `ms` with `n` in its last 48 bits (ordered by ms, then
+// n), for rows planted directly; and the current Unix time in milliseconds.
+[[nodiscard]] std::string UuidV7At(long long ms, long long n);
+[[nodiscard]] long long NowMs();
 
 // Two `ikigai serve` on one database (SQLite file or MariaDB database), with AccountServerEnv +
 // `env`, plus a direct connection to that database.

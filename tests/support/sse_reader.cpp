@@ -45,7 +45,8 @@ int Connect(int port, Clock::time_point deadline) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (errno != EINPROGRESS) {
       ::close(fd);
-      throw std::runtime_error("connect to port " + std::to_string(port) + ": " + std::strerror(errno));
+      throw std::runtime_error("connect to port " + std::to_string(port) + ": " +
+                               std::strerror(errno));
     }
     pollfd p{fd, POLLOUT, 0};
     int ready = ::poll(&p, 1, RemainingMs(deadline));
@@ -87,8 +88,8 @@ std::ostream& operator<<(std::ostream& out, const SseEvent& event) {
   return out << "}";
 }
 
-SseStream::SseStream(const Server& server, const std::string& target, const support::Headers& headers,
-                     std::chrono::milliseconds timeout)
+SseStream::SseStream(const Server& server, const std::string& target,
+                     const support::Headers& headers, std::chrono::milliseconds timeout)
     : SseStream(server.Port(), target, headers, timeout) {}
 
 SseStream::SseStream(int port, const std::string& target, const support::Headers& headers,
@@ -110,7 +111,8 @@ SseStream::SseStream(int port, const std::string& target, const support::Headers
       break;
     }
     if (!Fill(deadline)) {
-      error_ = closed_ ? "the connection closed before a response head" : "no response head in time";
+      error_ =
+          closed_ ? "the connection closed before a response head" : "no response head in time";
       head_raw_ = raw_;
       return;
     }
@@ -132,7 +134,8 @@ SseStream::SseStream(int port, const std::string& target, const support::Headers
     pos = end + 2;
     auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    headers_.emplace_back(LowerAscii(line.substr(0, colon)), std::string(Trim(line.substr(colon + 1))));
+    headers_.emplace_back(LowerAscii(line.substr(0, colon)),
+                          std::string(Trim(line.substr(colon + 1))));
   }
   status_ = status;
   chunked_ = LowerAscii(Header("transfer-encoding")).find("chunked") != std::string::npos;
@@ -242,7 +245,8 @@ void SseStream::Process() {
       std::string_view size_line = std::string_view(raw_).substr(0, size_end);
       size_line = size_line.substr(0, size_line.find(';'));
       std::size_t size = 0;
-      auto [p, e] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
+      auto [p, e] =
+          std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
       if (e != std::errc{} || p != size_line.data() + size_line.size()) {
         error_ = "malformed chunk size line: " + EscapeBytes(size_line, 100);
         closed_ = true;
@@ -261,7 +265,8 @@ void SseStream::Process() {
     body_ += raw_;
     raw_.clear();
     const std::string length = Header("content-length");
-    if (!length.empty() && body_.size() >= std::strtoull(length.c_str(), nullptr, 10)) final_chunk_ = true;
+    if (!length.empty() && body_.size() >= std::strtoull(length.c_str(), nullptr, 10))
+      final_chunk_ = true;
   }
   if (status_ != 200) return;
   // Split into event blocks: a blank line ends one (LF, CRLF or CR line endings).
@@ -300,7 +305,8 @@ void SseStream::Dispatch(std::string_view block) {
     }
     auto colon = line.find(':');
     std::string_view name = line.substr(0, colon);
-    std::string_view value = colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
+    std::string_view value =
+        colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     has_field = true;
     if (name == "id") {
@@ -341,7 +347,8 @@ std::optional<SseEvent> SseStream::Next(std::chrono::milliseconds timeout) {
   }
 }
 
-std::vector<SseEvent> SseStream::Drain(std::chrono::milliseconds quiet, std::chrono::milliseconds max_wait) {
+std::vector<SseEvent> SseStream::Drain(std::chrono::milliseconds quiet,
+                                       std::chrono::milliseconds max_wait) {
   std::vector<SseEvent> out;
   const auto end = Clock::now() + max_wait;
   while (Clock::now() < end) {
@@ -381,11 +388,13 @@ std::string SseStream::Describe() const {
   std::ostringstream out;
   out << "[stream status " << status_;
   if (!error_.empty()) out << ", " << error_;
-  out << (final_chunk_ ? ", final chunk seen" : "") << (closed_ ? ", connection closed" : "") << "] "
-      << EscapeBytes(head_raw_, 2048) << EscapeBytes(body_, 4096);
+  out << (final_chunk_ ? ", final chunk seen" : "") << (closed_ ? ", connection closed" : "")
+      << "] " << EscapeBytes(head_raw_, 2048) << EscapeBytes(body_, 4096);
   return out.str();
 }
 
-std::ostream& operator<<(std::ostream& out, const SseStream& stream) { return out << stream.Describe(); }
+std::ostream& operator<<(std::ostream& out, const SseStream& stream) {
+  return out << stream.Describe();
+}
 
 }  // namespace ikigai::support

@@ -62,7 +62,9 @@ class SseStream {
   // The status of the response (0 when no head arrived) and its headers (names lowercased).
   [[nodiscard]] int Status() const { return status_; }
   [[nodiscard]] std::string Header(std::string_view name) const;
-  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& Headers() const { return headers_; }
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& Headers() const {
+    return headers_;
+  }
   [[nodiscard]] bool Chunked() const { return chunked_; }
   // For a non-200 answer: the whole body and the same response as support::Response (for
   // IsProblem / IsUnauthorized).
@@ -108,8 +110,8 @@ class SseStream {
   int status_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;
   bool chunked_ = false;
-  std::string raw_;       // bytes after the head not yet de-chunked
-  std::string body_;      // de-chunked body
+  std::string raw_;         // bytes after the head not yet de-chunked
+  std::string body_;        // de-chunked body
   std::size_t parsed_ = 0;  // how much of body_ has been split into events
   std::deque<SseEvent> pending_;
   std::vector<SseEvent> all_;
