@@ -864,6 +864,11 @@ notify_why() {  # file: the last line of a failed notify_bench.py's stderr, for 
   echo "failed (${w:-see ${1#"$ROOT"/}})"
 }
 
+metric_value() {  # base_url name [factor]: the value of an unlabelled series in /metrics (× factor), "" if none
+  curl -s --max-time 10 "$1/metrics" 2>/dev/null \
+    | awk -v n="$2" -v f="${3:-1}" '$1 == n { v = $2 * f; printf (f == 1 ? "%s" : "%.2f"), (f == 1 ? $2 : v); exit }'
+}
+
 run_notify() {  # sqlite|mysql
   local sys="$1" dir="$OUT/ours-$1/notify" data="$TMP/notify-$1" url out hash width pw="$BENCH_PASSWORD"
   local apid a bpid b code tok spid i stream_users wrk_user latency_user gen_args=() count_args=()
@@ -978,13 +983,14 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHER
     if notify_line "$sys" notify-streams "$dir/streams.txt" READY; then
       sleep 2  # the streams' first bytes are out; let the allocator settle
       R[$sys.notify-streams.rss_open]="$(status_mb "$apid" VmRSS)"
-      R[$sys.notify-streams.gauge]="$(curl -s --max-time 10 "$a/metrics" \
-        | awk '$1 == "ikigai_notification_streams_open" { print $2 }')"
+      R[$sys.notify-streams.gauge]="$(metric_value "$a" ikigai_notification_streams_open)"
+      R[$sys.notify-streams.poll_ms]="$(metric_value "$a" ikigai_notification_poll_duration_seconds 1000)"
       log "$sys notify: wrk GET $API_PREFIX/me with the streams open -t2 -c$CONNS -d$NOTIFY_DURATION"
       BENCH_TOKEN="$tok" SCENARIO=notify-during wrk -t2 -c"$CONNS" -d"$NOTIFY_DURATION" --timeout 10s --latency \
         -s "$ROOT/bench/tasks.lua" "$a$API_PREFIX/me" >"$dir/during.txt" 2>&1 || warn "$sys notify: wrk failed"
       load_result "$sys" notify-during "$dir/during.txt"
       R[$sys.notify-streams.rss_after]="$(status_mb "$apid" VmRSS)"
+      R[$sys.notify-streams.poll_ms_after]="$(metric_value "$a" ikigai_notification_poll_duration_seconds 1000)"
     else
       R[$sys.notify-streams.note]="$(notify_why "$dir/streams.log")"
     fi
@@ -1025,10 +1031,11 @@ notify_streams_cell() {  # sys: RSS before → with the streams open
   local s="$1" k="$1.notify-streams"
   if ! have "$s.ran"; then echo "not run"; return; fi
   if ! have "$k.rss_open"; then echo "${R[$k.note]:-—}"; return; fi
-  printf '%s MB (%s MB before them, +%s MB; %s opened, %s failed, %s still open after the reads; gauge %s)\n' \
+  printf '%s MB (%s MB before them, +%s MB; %s opened, %s failed, %s still open after the reads; gauge %s; last poll %s ms, %s ms after the reads)\n' \
     "${R[$k.rss_open]}" "${R[$k.rss_before]:-?}" \
     "$(awk -v a="${R[$k.rss_open]}" -v b="${R[$k.rss_before]:-0}" 'BEGIN { printf "%.1f", a - b }')" \
-    "$(fmt_num "${R[$k.opened]:-0}")" "${R[$k.failed]:-?}" "$(fmt_num "${R[$k.still_open]:-0}")" "${R[$k.gauge]:-?}"
+    "$(fmt_num "${R[$k.opened]:-0}")" "${R[$k.failed]:-?}" "$(fmt_num "${R[$k.still_open]:-0}")" "${R[$k.gauge]:-?}" \
+    "${R[$k.poll_ms]:-?}" "${R[$k.poll_ms_after]:-?}"
 }
 notify_reads_cell() {  # sys: GET /me without → with the streams
   local s="$1" a d
