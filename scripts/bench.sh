@@ -858,9 +858,10 @@ notify_line() {  # sys key file TAG: the "TAG k=v ..." line of a notify_bench.py
   log "$1 notify: $line"
 }
 
-notify_why() {  # file: the last line of a failed notify_bench.py's stderr, for the table
+notify_why() {  # file: the last line of a failed notify_bench.py's stderr, for the table (and a warning)
   local w
   w="$(tail -n 1 "$1" 2>/dev/null | sed 's/^notify_bench: //' | cut -c1-120)"
+  warn "notify: bench/notify_bench.py gave no result: ${w:-see ${1#"$ROOT"/}}"
   echo "failed (${w:-see ${1#"$ROOT"/}})"
 }
 
