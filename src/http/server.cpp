@@ -379,8 +379,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
     header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     body_parser_.reset();
     Arm(kIdleTimeout);
-    bhttp::async_read_header(socket_, buffer_, *header_parser_,
-                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+    ReadHeaderSome();
+  }
+
+  // The header is read here, one socket read at a time, rather than by http::async_read_header:
+  // Beast's parser takes only CRLF line endings, and once a request line is split across reads it
+  // looks for nothing but CRLF CRLF (and its read loop keeps reading until then), so a client
+  // ending its lines with bare LF, which RFC 9112 section 2.2 lets a server refuse, would wait for
+  // the header deadline. Here a blank bare-LF line in what arrived is answered 400 at once.
+  void ReadHeaderSome() {
+    // A pipelining client's next request may be in the buffer already.
+    if (buffer_.size() > 0 && ParseBufferedHeader()) return;
+    if (buffer_.size() >= buffer_.max_size()) return OnHeader(bhttp::error::buffer_overflow);
+    const std::size_t room = std::min<std::size_t>(kReadChunk, buffer_.max_size() - buffer_.size());
+    socket_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (self->state_ == State::kClosed) return;
+      if (ec) {
+        if (ec == net::error::eof) {
+          ec = self->header_parser_->got_some() || self->buffer_.size() > 0 ? bhttp::error::partial_message
+                                                                             : bhttp::error::end_of_stream;
+        }
+        return self->OnHeader(ec);
+      }
+      self->buffer_.commit(n);
+      if (!self->ParseBufferedHeader()) self->ReadHeaderSome();
+    });
+  }
+
+  // Feeds what the buffer holds to the header parser; true when the header is decided (complete
+  // or refused) and OnHeader was called, false when more bytes are needed.
+  bool ParseBufferedHeader() {
+    for (;;) {
+      beast::error_code ec;
+      const std::size_t used = header_parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec || header_parser_->is_header_done()) {
+        OnHeader(ec);
+        return true;
+      }
+      if (used == 0) break;
+    }
+    const auto data = buffer_.data();
+    const std::string_view rest(static_cast<const char*>(data.data()), data.size());
+    if (rest.find("\n\n") != std::string_view::npos) {
+      OnHeader(bhttp::error::bad_line_ending);
+      return true;
+    }
+    return false;
   }
 
   void OnHeader(const beast::error_code& ec) {

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "support/backend.hpp"
@@ -144,6 +147,24 @@ TEST(Http11BodyLimitTest, ABodyOverOneMebibyteIsReadWhenTheLimitAllowsIt) {
                                      RegisterBodyOfSize(1536 * 1024))));
   auto res = conn.ReadResponse(false, 30000ms);
   EXPECT_TRUE(IsProblem(res.ToResponse(), 422, "validation_failed")) << res;
+}
+
+// Bare LF line endings are refused (RFC 9112 section 2.2 allows it) at once, also when the request
+// line is longer than one read of the parser (it then looked only for CRLF CRLF and waited for the
+// header deadline), and when the request arrives in pieces.
+TEST_F(Http11Test, BareLineFeedsAre400AtOnceWhateverTheLineLength) {
+  for (std::size_t length : {0U, 1000U, 5000U, 9000U}) {
+    EXPECT_TRUE(Rejects("GET /healthz?" + std::string(length, 'a') + " HTTP/1.1\nHost: 127.0.0.1\n\n", 400,
+                        "bad_request"))
+        << "query of " << length << " bytes";
+  }
+  auto conn = Connect();
+  ASSERT_TRUE(conn.Send("GET /healthz?" + std::string(2000, 'b')));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the line arrives in two reads
+  ASSERT_TRUE(conn.Send(" HTTP/1.1\nHost: 127.0.0.1\n\n"));
+  auto res = conn.ReadResponse();
+  EXPECT_TRUE(IsRejectedThenClosed(conn, res, 400, "bad_request"));
+  ExpectStillServing();
 }
 
 TEST_F(Http11Test, MissingOrRepeatedHostIs400) {
