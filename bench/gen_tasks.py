@@ -23,7 +23,8 @@ For the notification bench: --password-hash gives every generated user a hash of
 password (made by `ikigai user create` with cheap Argon2 settings, so thousands can log in
 quickly), --users-recent dates the users in the last hour (a first sign-in of an account
 younger than a day makes no "new sign-in" notice), and --remind-lead-minutes N fills
-tasks.remind_at as the server would for open tasks whose reminder window opens after --now.
+tasks.remind_at as the server would for open tasks whose reminder window opens more than two
+hours after --now (nothing falls due during a bench run).
 
 Ids are UUIDv7-shaped text: 48-bit millisecond prefix (the row's created_at), version 7,
 variant 10, random bits and a per-run counter (so they are unique). Rows are written in
@@ -148,9 +149,10 @@ def task_stream(args, rng, ids, user_ids):
         row = (tid, uid, title, notes, status, priority, due, ms, updated, completed, version)
         if lead is not None:
             # What the server keeps: remind_at = due_at - lead while a reminder is owed. Only
-            # open tasks whose window opens after --now get one, so nothing is due at --now
-            # (the reminder pass then has nothing to do, which is what the bench times).
-            owed = status != "done" and due is not None and due - lead > args.now
+            # open tasks whose window opens more than two hours after --now get one, so nothing
+            # falls due while the bench runs (the reminder pass then has nothing to do, which
+            # is what it times); the few in between are left NULL, as if already reminded.
+            owed = status != "done" and due is not None and due - lead > args.now + 2 * 3_600_000
             row += (due - lead if owed else None,)
         yield (row, [(tid, uid, tag, pos) for pos, tag in enumerate(tags)])
 
@@ -374,7 +376,7 @@ def main():
                     help="users created in the hour before --now (default: over the year before it)")
     ap.add_argument("--remind-lead-minutes", type=int, default=None, metavar="N",
                     help="fill tasks.remind_at (schema 3+) as the server would with an N-minute lead, for "
-                         "open tasks whose reminder window opens after --now; NULL for the rest")
+                         "open tasks whose reminder window opens over 2 h after --now; NULL for the rest")
     args = ap.parse_args()
     if args.users < 1 or args.tasks < 0 or args.owner_tasks < 0 or args.batch < 1:
         ap.error("--users must be >= 1; --tasks, --owner-tasks >= 0; --batch >= 1")

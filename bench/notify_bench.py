@@ -4,7 +4,8 @@
   notify_bench.py reminders --base URL [--skip 2] [--samples 5]
       Reads /metrics until the "reminders" job has run --skip times more, then records
       ikigai_job_last_duration_seconds{job="reminders"} after each of --samples further runs.
-      REMINDERS runs=.. samples=.. max_ms=.. median_ms=.. min_ms=.. first_ms=..
+      REMINDERS runs=.. samples=.. max_ms=.. median_ms=.. min_ms=.. first_ms=.. task_due=..
+      (task_due: reminders this server made so far, from ikigai_notifications_created_total)
 
   notify_bench.py streams --base URL --prefix gen --width 6 --users N --per-user K --password PW
       Logs in the generated users PREFIX000001.. (email PREFIX000001@example.com), opens K
@@ -137,9 +138,12 @@ def cmd_reminders(a):
             samples.append(dur * 1000)
     if not samples:
         die(f"the reminders job did not run within {a.timeout} s")
+    # "Nothing due" is checked, not assumed: reminders sent so far (0 expected)
+    _, _, raw = c.call("GET", "/metrics")
+    sent = re.search(r'^ikigai_notifications_created_total\{kind="task_due"\} (\d+)', raw.decode(errors="replace"), re.M)
     print(f"REMINDERS runs={seen} samples={len(samples)} max_ms={max(samples):.2f} "
-          f"median_ms={statistics.median(samples):.2f} min_ms={min(samples):.2f} first_ms={first * 1000:.2f}",
-          flush=True)
+          f"median_ms={statistics.median(samples):.2f} min_ms={min(samples):.2f} first_ms={first * 1000:.2f} "
+          f"task_due={sent.group(1) if sent else 'na'}", flush=True)
 
 
 # --- streams --------------------------------------------------------------------------------

@@ -1068,8 +1068,10 @@ notify_reminders_cell() {
   local s="$1" k="$1.notify-reminders"
   if ! have "$s.ran"; then echo "not run"; return; fi
   if ! have "$k.max_ms"; then echo "${R[$k.note]:-—}"; return; fi
-  printf 'max %s ms, median %s ms (%s runs after 2 left out; the first run %s ms)\n' "$(fmt_ms "${R[$k.max_ms]}")" \
+  printf 'max %s ms, median %s ms (%s runs after 2 left out; the first run %s ms)' "$(fmt_ms "${R[$k.max_ms]}")" \
     "$(fmt_ms "${R[$k.median_ms]}")" "${R[$k.samples]:-?}" "$(fmt_ms "${R[$k.first_ms]:-0}")"
+  [ "${R[$k.task_due]:-0}" = 0 ] || printf ' ⚠ %s reminder(s) sent: something was due' "${R[$k.task_due]}"
+  echo
 }
 t_notify_rss() { t_value "$1.notify-streams.rss_open" '<=' 160 "${R[$1.notify-streams.rss_open]:-} MB"; }
 t_notify_reads() {
