@@ -6,6 +6,7 @@
 #include "auth/validation.hpp"
 #include "core/ids.hpp"
 #include "core/time_format.hpp"
+#include "store/columns.hpp"
 #include "store/one_time_tokens.hpp"
 
 namespace ikigai::auth {
@@ -221,12 +222,16 @@ core::Result<TokenPair> AccountService::StartSession(store::Connection& c, const
   const auto [sessions, same_device] = store::SessionStore::CountDevice(c, user.id, meta.user_agent, meta.ip);
   const bool brand_new = sessions == 0 && now - user.created_at < kNewAccountMs;
   if (same_device == 0 && !brand_new) {
-    const std::string device = meta.user_agent.empty() ? std::string("an unknown device") : meta.user_agent;
+    // As much of the user agent as a session row keeps: a header can be 64 KiB, a notification
+    // body and data are TEXT on MariaDB.
+    const std::string agent = store::FitColumn(meta.user_agent, store::kUserAgentColumn);
+    const std::string device = agent.empty() ? std::string("an unknown device") : agent;
+    const std::string address = store::FitColumn(meta.ip, store::kIpColumn);
     NotifySecurity(c, user, "New sign-in to your account",
-                   "Someone signed in to your account from " + device + " (address " + meta.ip + ") at " +
+                   "Someone signed in to your account from " + device + " (address " + address + ") at " +
                        core::FormatRfc3339(core::FromMillis(now)) +
                        ". If this was not you, change your password and sign out all sessions.",
-                   {{"event", "new_sign_in"}, {"ip", meta.ip}, {"user_agent", meta.user_agent}});
+                   {{"event", "new_sign_in"}, {"ip", address}, {"user_agent", agent}});
   }
   store::SessionStore::Insert(c, s);
   TokenPair pair;

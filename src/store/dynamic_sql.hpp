@@ -9,6 +9,8 @@
 
 #include <soci/soci.h>
 
+#include "store/database.hpp"
+
 namespace ikigai::store {
 
 // Values bound to a dynamically built statement; deques keep their addresses stable.
@@ -56,6 +58,27 @@ inline std::string EscapeLike(const std::string& q) {
     if (ch == '%' || ch == '_' || ch == '!') out.push_back('!');
     out.push_back(ch);
   }
+  return out;
+}
+
+// Prepares a statement built at run time: `st` has its into() exchanges already; the binds are
+// added and the text prepared, ready to execute.
+inline void PrepareDynamic(soci::statement& st, Binds& binds, const std::string& text) {
+  binds.Bind(st);
+  st.alloc();
+  st.prepare(text);
+  st.define_and_bind();
+}
+
+// The first column of every row of a statement built at run time, as text.
+inline std::vector<std::string> SelectTexts(Connection& c, Binds& binds, const std::string& text) {
+  std::vector<std::string> out;
+  std::string value;
+  soci::statement st(c.Sql());
+  st.exchange(soci::into(value));
+  PrepareDynamic(st, binds, text);
+  st.execute();
+  while (st.fetch()) out.push_back(value);
   return out;
 }
 

@@ -41,10 +41,7 @@ std::vector<NotificationRow> Fetch(Connection& c, const std::string& text, Binds
   RowInto into;
   soci::statement st(c.Sql());
   into.Bind(st);
-  binds.Bind(st);
-  st.alloc();
-  st.prepare(text);
-  st.define_and_bind();
+  PrepareDynamic(st, binds, text);
   st.execute();
   std::vector<NotificationRow> out;
   while (st.fetch()) out.push_back(into.Take());
@@ -53,10 +50,7 @@ std::vector<NotificationRow> Fetch(Connection& c, const std::string& text, Binds
 
 void Execute(Connection& c, const std::string& text, Binds& binds, long long* affected = nullptr) {
   soci::statement st(c.Sql());
-  binds.Bind(st);
-  st.alloc();
-  st.prepare(text);
-  st.define_and_bind();
+  PrepareDynamic(st, binds, text);
   st.execute(true);
   if (affected != nullptr) *affected = st.get_affected_rows();
 }
@@ -237,10 +231,7 @@ NotificationPrefsRow NotificationStore::Prefs(Connection& c, const std::string& 
   text += " FROM notification_prefs p WHERE p.user_id = " + b.Add(user_id);
   soci::statement st(c.Sql());
   into.Bind(st);
-  b.Bind(st);
-  st.alloc();
-  st.prepare(text);
-  st.define_and_bind();
+  PrepareDynamic(st, b, text);
   st.execute(true);
   return into.Take();
 }
@@ -295,29 +286,15 @@ long long BroadcastStore::CountRecipients(Connection& c, const std::optional<std
   long long n = 0;
   soci::statement st(c.Sql());
   st.exchange(soci::into(n));
-  b.Bind(st);
-  st.alloc();
-  st.prepare(text);
-  st.define_and_bind();
+  PrepareDynamic(st, b, text);
   st.execute(true);
   return n;
 }
 
 std::vector<std::string> BroadcastStore::ExistingUsers(Connection& c, const std::vector<std::string>& ids) {
-  std::vector<std::string> out;
-  if (ids.empty()) return out;
+  if (ids.empty()) return {};
   Binds b;
-  const std::string text = "SELECT id FROM users WHERE id IN " + InList(b, ids);
-  std::string id;
-  soci::statement st(c.Sql());
-  st.exchange(soci::into(id));
-  b.Bind(st);
-  st.alloc();
-  st.prepare(text);
-  st.define_and_bind();
-  st.execute();
-  while (st.fetch()) out.push_back(id);
-  return out;
+  return SelectTexts(c, b, "SELECT id FROM users WHERE id IN " + InList(b, ids));
 }
 
 std::optional<BroadcastRow> BroadcastStore::Claim(Connection& c, const std::string& instance, long long now,
@@ -369,10 +346,7 @@ std::vector<RecipientRow> BroadcastStore::NextRecipients(Connection& c, const Br
   st.exchange(soci::into(verified));
   st.exchange(soci::into(r.display_name));
   prefs.Bind(st);
-  b.Bind(st);
-  st.alloc();
-  st.prepare(text);
-  st.define_and_bind();
+  PrepareDynamic(st, b, text);
   st.execute();
   std::vector<RecipientRow> out;
   while (st.fetch()) {

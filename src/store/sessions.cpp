@@ -125,15 +125,7 @@ std::set<std::string> SessionStore::LiveAmong(Connection& c, const std::vector<s
       text += b.Add(session_ids[i]);
     }
     text += ')';
-    std::string id;
-    soci::statement st(c.Sql());
-    st.exchange(soci::into(id));
-    b.Bind(st);
-    st.alloc();
-    st.prepare(text);
-    st.define_and_bind();
-    st.execute();
-    while (st.fetch()) live.insert(id);
+    for (auto& id : SelectTexts(c, b, text)) live.insert(std::move(id));
   }
   return live;
 }

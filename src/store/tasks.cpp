@@ -49,12 +49,9 @@ void LoadTags(Connection& c, std::vector<TaskRow>& tasks) {
   for (const auto& t : tasks) in += (in.empty() ? "" : ", ") + binds.Add(t.id);
   std::string task_id, tag;
   soci::statement st(c.Sql());
-  binds.Bind(st);
   st.exchange(soci::into(task_id));
   st.exchange(soci::into(tag));
-  st.alloc();
-  st.prepare("SELECT task_id, tag FROM task_tags WHERE task_id IN (" + in + ") ORDER BY task_id, position");
-  st.define_and_bind();
+  PrepareDynamic(st, binds, "SELECT task_id, tag FROM task_tags WHERE task_id IN (" + in + ") ORDER BY task_id, position");
   st.execute();
   while (st.fetch()) {
     for (auto& t : tasks) {
@@ -110,10 +107,7 @@ struct ListStatement {
   ListStatement(soci::session& sql, const Binds& values, const std::string& text) : binds(values), st(sql) {
     into.Bind(st);
     st.exchange(soci::into(tags, tags_ind));
-    binds.Bind(st);
-    st.alloc();
-    st.prepare(text);
-    st.define_and_bind();
+    PrepareDynamic(st, binds, text);
   }
 
   // Same text, same sequence of Add calls: the values line up with the bound slots.

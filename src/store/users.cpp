@@ -325,10 +325,7 @@ std::vector<UserRow> UserStore::List(Connection& c, const UserQuery& q) {
   UserInto into;
   soci::statement st(c.Sql());
   into.Bind(st);
-  b.Bind(st);
-  st.alloc();
-  st.prepare(kColumns + where + " ORDER BY created_at DESC, id DESC" + limit);
-  st.define_and_bind();
+  PrepareDynamic(st, b, kColumns + where + " ORDER BY created_at DESC, id DESC" + limit);
   st.execute();
   std::vector<UserRow> out;
   while (st.fetch()) {
