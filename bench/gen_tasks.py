@@ -19,6 +19,13 @@ generated rows (usernames gen00001.. would collide). It writes:
   - --owner-tasks (0) more tasks of the same kind owned by --owner-id, an existing
     user (e.g. made by `ikigai user create`), mixed into the same stream.
 
+For the notification bench: --password-hash gives every generated user a hash of a known
+password (made by `ikigai user create` with cheap Argon2 settings, so thousands can log in
+quickly), --users-recent dates the users in the last hour (a first sign-in of an account
+younger than a day makes no "new sign-in" notice), and --remind-lead-minutes N fills
+tasks.remind_at as the server would for open tasks whose reminder window opens more than two
+hours after --now (nothing falls due during a bench run).
+
 Ids are UUIDv7-shaped text: 48-bit millisecond prefix (the row's created_at), version 7,
 variant 10, random bits and a per-run counter (so they are unique). Rows are written in
 id order. The output is deterministic for a given --seed and --now.
@@ -87,8 +94,13 @@ class Ids:
 
 
 def make_users(args, rng, ids):
-    start = args.now - YEAR_MS
-    created = sorted(start + rng.randrange(YEAR_MS - DAY_MS) for _ in range(args.users))
+    if args.users_recent:
+        # Within the last hour: an account younger than a day signing in for the first time is
+        # not told about a "new device", so bulk logins (notification bench) make no mail.
+        start, span = args.now - 3_600_000, 3_600_000 - 60_000
+    else:
+        start, span = args.now - YEAR_MS, YEAR_MS - DAY_MS
+    created = sorted(start + rng.randrange(span) for _ in range(args.users))
     out = []
     width = max(5, len(str(args.users)))
     for i, ms in enumerate(created, 1):
@@ -96,7 +108,7 @@ def make_users(args, rng, ids):
         email = f"{name}@example.com"
         # id, username, username_lower, email, email_lower, display_name, password_hash,
         # role, email_verified, created_at, updated_at
-        out.append((ids.make(ms), name, name, email, email, f"Gen User {i}", PASSWORD_HASH,
+        out.append((ids.make(ms), name, name, email, email, f"Gen User {i}", args.password_hash,
                     "user", 1 if rng.random() < 0.8 else 0, ms, ms))
     return out
 
@@ -112,6 +124,7 @@ def task_stream(args, rng, ids, user_ids):
     randrange = rng.randrange
     choice = rng.choice
     n_users = len(user_ids)
+    lead = None if args.remind_lead_minutes is None else args.remind_lead_minutes * 60_000
     for i, ms in enumerate(created):
         tid = ids.make(ms)
         uid = args.owner_id if i in owner_at else user_ids[randrange(n_users)]
@@ -133,13 +146,28 @@ def task_stream(args, rng, ids, user_ids):
         tags = ()
         if rnd() < 0.4:
             tags = rng.sample(TAGS, 1 + randrange(3))
-        yield ((tid, uid, title, notes, status, priority, due, ms, updated, completed, version),
-               [(tid, uid, tag, pos) for pos, tag in enumerate(tags)])
+        row = (tid, uid, title, notes, status, priority, due, ms, updated, completed, version)
+        if lead is not None:
+            # What the server keeps: remind_at = due_at - lead while a reminder is owed. Only
+            # open tasks whose window opens more than two hours after --now get one, so nothing
+            # falls due while the bench runs (the reminder pass then has nothing to do, which
+            # is what it times); the few in between are left NULL, as if already reminded.
+            owed = status != "done" and due is not None and due - lead > args.now + 2 * 3_600_000
+            row += (due - lead if owed else None,)
+        yield (row, [(tid, uid, tag, pos) for pos, tag in enumerate(tags)])
 
 
 USER_COLS = ("id, username, username_lower, email, email_lower, display_name, password_hash, "
              "role, email_verified, created_at, updated_at")
 TASK_COLS = "id, user_id, title, notes, status, priority, due_at, created_at, updated_at, completed_at, version"
+
+
+def task_cols(args):
+    return TASK_COLS + (", remind_at" if args.remind_lead_minutes is not None else "")
+
+
+def task_marks(args):
+    return ", ".join("?" * (12 if args.remind_lead_minutes is not None else 11))
 TAG_COLS = "task_id, user_id, tag, position"
 
 
@@ -189,7 +217,7 @@ def gen_sqlite(args, rng, ids):
             tags.extend(tag_rows)
             if len(tasks) == chunk:
                 break
-        cur.executemany(f"INSERT INTO tasks ({TASK_COLS}) VALUES ({', '.join('?' * 11)})", tasks)
+        cur.executemany(f"INSERT INTO tasks ({task_cols(args)}) VALUES ({task_marks(args)})", tasks)
         cur.executemany(f"INSERT INTO task_tags ({TAG_COLS}) VALUES (?, ?, ?, ?)", tags)
         done += len(tasks)
         n_tags += len(tags)
@@ -296,7 +324,7 @@ def gen_mysql(args, rng, ids):
                 tags.extend(sql_tuple(t) for t in tag_rows)
                 if len(tasks) == args.batch:
                     break
-            w("START TRANSACTION;\nINSERT INTO tasks (" + TASK_COLS + ") VALUES\n")
+            w("START TRANSACTION;\nINSERT INTO tasks (" + task_cols(args) + ") VALUES\n")
             w(",\n".join(tasks))
             w(";\n")
             if tags:
@@ -342,6 +370,13 @@ def main():
     ap.add_argument("--batch", type=int, default=2000, help="MariaDB: rows per INSERT/transaction")
     ap.add_argument("--client", default="", help="MariaDB: client binary (default mariadb, then mysql)")
     ap.add_argument("--keep-indexes", action="store_true", help="SQLite: keep the indexes during the load")
+    ap.add_argument("--password-hash", default=PASSWORD_HASH,
+                    help="password_hash of every generated user (default: one that matches no known password)")
+    ap.add_argument("--users-recent", action="store_true",
+                    help="users created in the hour before --now (default: over the year before it)")
+    ap.add_argument("--remind-lead-minutes", type=int, default=None, metavar="N",
+                    help="fill tasks.remind_at (schema 3+) as the server would with an N-minute lead, for "
+                         "open tasks whose reminder window opens over 2 h after --now; NULL for the rest")
     args = ap.parse_args()
     if args.users < 1 or args.tasks < 0 or args.owner_tasks < 0 or args.batch < 1:
         ap.error("--users must be >= 1; --tasks, --owner-tasks >= 0; --batch >= 1")

@@ -34,6 +34,15 @@
 #      connections each POSTing a FLOOD_BYTES body (Content-Length declared, the bytes
 #      really sent, unauthenticated) to /api/v1/auth/register; VmRSS sampled every
 #      50 ms: idle, peak during the flood, growth, and what is still held 2 s after.
+#      Then, unless BENCH_NOTIFY=0, the notification scenarios (issue 12) on a fresh database:
+#      an admin and NOTIFY_USERS users (one known password under a cheap Argon2 hash,
+#      NOTIFY_ARGON2_KIB, which this phase's commands and servers also use) with NOTIFY_TASKS
+#      tasks (remind_at filled, nothing due) made by bench/gen_tasks.py, a server A with
+#      IKIGAI_JOBS_INTERVAL=1s, then bench/notify_bench.py: the reminder pass read from
+#      /metrics; wrk GET /api/v1/me alone, NOTIFY_STREAMS streams opened and held (RSS with
+#      them), wrk again while they stay open; a second server B on the same database and
+#      NOTIFY_LATENCY_N announcements through A, each timed from its 202 to its event on a
+#      stream on B; one announcement to every user: its 202 and until every inbox row exists.
 #   3. prints one markdown table (seed vs ours on SQLite vs ours on MariaDB,
 #      with ratios) and the targets with ✓/✗; saves it to
 #      bench-results/<UTC timestamp>/summary.md next to all raw outputs.
@@ -59,6 +68,10 @@
 #        flood: no seed, no other scenario of ours, no tasks)  FLOOD_CONNS (200)
 #        FLOOD_BYTES (4194304)  FLOOD_DURATION (DURATION)  FLOOD_PAUSE (0.5 s between a
 #        connection's rounds)
+#      BENCH_NOTIFY (1; 0 = skip the notification scenarios)  BENCH_NOTIFY_ONLY (0; 1 = only
+#        them)  NOTIFY_STREAMS (5000)  NOTIFY_STREAMS_PER_USER (5)  NOTIFY_DURATION (DURATION)
+#        NOTIFY_LATENCY_N (500)  NOTIFY_LATENCY_GAP (0.03 s)  NOTIFY_USERS (100000)
+#        NOTIFY_TASKS (1000000)  NOTIFY_REMINDER_RUNS (5)  NOTIFY_ARGON2_KIB (8)
 #      IKIGAI_* settings in the environment reach our server (e.g. IKIGAI_LOG_LEVEL);
 #      IKIGAI_RATE_LIMITS is always set to off.
 set -euo pipefail
@@ -92,7 +105,24 @@ FLOOD_CONNS="${FLOOD_CONNS:-200}"
 FLOOD_BYTES="${FLOOD_BYTES:-4194304}"
 FLOOD_DURATION="${FLOOD_DURATION:-$DURATION}"
 FLOOD_PAUSE="${FLOOD_PAUSE:-0.5}"
-if [ "$BENCH_FLOOD_ONLY" = 1 ]; then BENCH_SKIP_SEED=1; BENCH_TASKS=0; BENCH_FLOOD=1; fi
+BENCH_NOTIFY="${BENCH_NOTIFY:-1}"
+BENCH_NOTIFY_ONLY="${BENCH_NOTIFY_ONLY:-0}"
+NOTIFY_STREAMS="${NOTIFY_STREAMS:-5000}"
+NOTIFY_STREAMS_PER_USER="${NOTIFY_STREAMS_PER_USER:-5}"
+NOTIFY_DURATION="${NOTIFY_DURATION:-$DURATION}"
+NOTIFY_LATENCY_N="${NOTIFY_LATENCY_N:-500}"
+NOTIFY_LATENCY_GAP="${NOTIFY_LATENCY_GAP:-0.03}"
+NOTIFY_USERS="${NOTIFY_USERS:-100000}"
+NOTIFY_TASKS="${NOTIFY_TASKS:-1000000}"
+NOTIFY_REMINDER_RUNS="${NOTIFY_REMINDER_RUNS:-5}"
+NOTIFY_ARGON2_KIB="${NOTIFY_ARGON2_KIB:-8}"
+# BENCH_CORE: the seed comparison and our account scenarios (off when only one part is asked for)
+BENCH_CORE=1
+if [ "$BENCH_FLOOD_ONLY" = 1 ] || [ "$BENCH_NOTIFY_ONLY" = 1 ]; then
+  BENCH_CORE=0; BENCH_SKIP_SEED=1; BENCH_TASKS=0
+  if [ "$BENCH_FLOOD_ONLY" = 1 ]; then BENCH_FLOOD=1; else BENCH_FLOOD=0; fi
+  if [ "$BENCH_NOTIFY_ONLY" = 1 ]; then BENCH_NOTIFY=1; else BENCH_NOTIFY=0; fi
+fi
 TASKS_BODY='{"title":"Benchmark task","notes":"Made by make bench.","priority":"high","due_at":"2027-03-01T09:00:00Z","tags":["bench","work"]}'
 NPROC="$(nproc 2>/dev/null || echo 2)"
 TS="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -804,6 +834,266 @@ t_flood_reads() {
     "$(awk -v a="$a" -v d="$d" 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * d / a : 0) }')"
 }
 
+# --- notifications (issue 12) ---------------------------------------------------------------
+# One database per back end: an admin, NOTIFY_USERS users and NOTIFY_TASKS tasks made before the
+# server starts (bench/gen_tasks.py; every user's password is BENCH_PASSWORD under a cheap Argon2
+# hash, so a thousand logins take a second), then one server A (jobs every second) for:
+#   (4) the reminder pass over the tasks with nothing due, from /metrics;
+#   (1) authed GET /me alone, then NOTIFY_STREAMS streams opened and held (bench/notify_bench.py
+#       streams), RSS with them open, and GET /me again while they stay open;
+#   (2) a second server B on the same database: NOTIFY_LATENCY_N announcements through A to one
+#       user, each timed from A's 202 to its event on that user's stream on B;
+#   (3) one announcement to every user through A: its 202, then until every inbox row exists.
+notify_keys="notify-reminders notify-streams notify-alone notify-during notify-latency notify-broadcast"
+notify_fail() {  # sys note: the note on every notification cell that has no result
+  local k
+  for k in $notify_keys; do have "$1.$k.note" || R[$1.$k.note]="$2"; done
+}
+
+notify_line() {  # sys key file TAG: the "TAG k=v ..." line of a notify_bench.py output into R[sys.key.k]
+  local line kv
+  line="$(grep -m1 "^$4 " "$3" 2>/dev/null || true)"
+  [ -n "$line" ] || return 1
+  for kv in $line; do case "$kv" in *=*) R[$1.$2.${kv%%=*}]="${kv#*=}" ;; esac; done
+  log "$1 notify: $line"
+}
+
+notify_why() {  # file: the last line of a failed notify_bench.py's stderr, for the table (and a warning)
+  local w
+  w="$(tail -n 1 "$1" 2>/dev/null | sed 's/^notify_bench: //' | cut -c1-120)"
+  warn "notify: bench/notify_bench.py gave no result: ${w:-see ${1#"$ROOT"/}}"
+  echo "failed (${w:-see ${1#"$ROOT"/}})"
+}
+
+metric_value() {  # base_url name [factor]: the value of an unlabelled series in /metrics (× factor), "" if none
+  curl -s --max-time 10 "$1/metrics" 2>/dev/null \
+    | awk -v n="$2" -v f="${3:-1}" '$1 == n { v = $2 * f; printf (f == 1 ? "%s" : "%.2f"), (f == 1 ? $2 : v); exit }'
+}
+
+run_notify() {  # sqlite|mysql
+  local sys="$1" dir="$OUT/ours-$1/notify" data="$TMP/notify-$1" url out hash width pw="$BENCH_PASSWORD"
+  local apid a bpid b code tok spid i stream_users wrk_user latency_user gen_args=() count_args=()
+  have "$sys.ran" || R[$sys.ran]=1
+  [ -n "$OUR_BIN" ] || { notify_fail "$sys" "no binary"; return 0; }
+  if ! command -v python3 >/dev/null; then
+    broken "$sys notify: python3 not found (bench/notify_bench.py)"; notify_fail "$sys" "no python3"; return 0
+  fi
+  stream_users=$(( (NOTIFY_STREAMS + NOTIFY_STREAMS_PER_USER - 1) / NOTIFY_STREAMS_PER_USER ))
+  if [ "$NOTIFY_USERS" -lt $((stream_users + 2)) ]; then
+    broken "$sys notify: NOTIFY_USERS=$NOTIFY_USERS must be at least $((stream_users + 2)) (stream users + 2)"
+    notify_fail "$sys" "bad NOTIFY_USERS"; return 0
+  fi
+  width=$(( ${#NOTIFY_USERS} > 5 ? ${#NOTIFY_USERS} : 5 ))  # gen_tasks.py's username digits
+  wrk_user="$(printf "gen%0${width}d" $((stream_users + 1)))"
+  latency_user="$(printf "gen%0${width}d" "$NOTIFY_USERS")"
+  mkdir -p "$dir/b" "$data"
+  note_load "$sys notify"
+  case "$sys" in
+    sqlite)
+      url="sqlite://$data/ikigai.db"
+      gen_args=(--sqlite "$data/ikigai.db"); count_args=(--sqlite "$data/ikigai.db") ;;
+    mysql)
+      if ! start_our_mariadb; then notify_fail "$sys" "no MariaDB"; return 0; fi
+      if ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
+          CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$dir/reset.log"; then
+        broken "$sys notify: could not recreate database ikigai_bench (see ${dir#"$ROOT"/}/reset.log)"
+        notify_fail "$sys" "failed (fresh database)"; return 0
+      fi
+      url="$OUR_DB_URL"
+      gen_args=(--mysql-url "$OUR_DB_URL"); count_args=(--mysql-url "$OUR_DB_URL") ;;
+  esac
+  # Every command and server of this phase: cheap Argon2 (the generated users' hash is made with
+  # these settings, and a server with other settings would rehash each one at its first login),
+  # and periodic jobs every second (the reminder pass is read from their metrics).
+  local -x IKIGAI_ARGON2_MEMORY_KIB="$NOTIFY_ARGON2_KIB" IKIGAI_ARGON2_OPS=1 IKIGAI_JOBS_INTERVAL=1s
+
+  log "$sys notify: migrate, an admin, bench/gen_tasks.py ($NOTIFY_USERS users, $NOTIFY_TASKS tasks)"
+  if ! "$OUR_BIN" migrate --data-dir "$data" --database-url "$url" >"$dir/migrate.log" 2>&1; then
+    broken "$sys notify: ikigai migrate failed (see ${dir#"$ROOT"/}/migrate.log)"
+    notify_fail "$sys" "failed (migrate)"; return 0
+  fi
+  for i in "nbhash user" "nbadmin admin"; do
+    set -- $i
+    out="$(printf '%s\n' "$pw" | "$OUR_BIN" user create --username "$1" --email "$1@example.com" --role "$2" \
+      --password-stdin --data-dir "$data" --database-url "$url" 2>>"$dir/migrate.log")" || true
+    if [[ "$out" != created* ]]; then
+      broken "$sys notify: ikigai user create $1 failed: $out (see ${dir#"$ROOT"/}/migrate.log)"
+      notify_fail "$sys" "failed (user create)"; return 0
+    fi
+  done
+  case "$sys" in
+    sqlite) hash="$(python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHERE username_lower = ?", ("nbhash",)).fetchone()[0])' \
+      "$data/ikigai.db" 2>>"$dir/migrate.log")" || true ;;
+    mysql) hash="$(mdb_root -N -B -e "SELECT password_hash FROM ikigai_bench.users WHERE username_lower = 'nbhash'" \
+      2>>"$dir/migrate.log")" || true ;;
+  esac
+  if [[ "$hash" != '$argon2id$'* ]]; then
+    broken "$sys notify: could not read the cheap password hash back (see ${dir#"$ROOT"/}/migrate.log)"
+    notify_fail "$sys" "failed (password hash)"; return 0
+  fi
+  if ! python3 "$ROOT/bench/gen_tasks.py" "${gen_args[@]}" --users "$NOTIFY_USERS" --tasks "$NOTIFY_TASKS" \
+      --password-hash "$hash" --users-recent --remind-lead-minutes 60 >"$dir/gen.txt" 2>"$dir/gen.log"; then
+    tail -n 5 "$dir/gen.log" >&2 || true
+    broken "$sys notify: bench/gen_tasks.py failed (see ${dir#"$ROOT"/}/gen.log)"
+    notify_fail "$sys" "failed (generator)"; return 0
+  fi
+  log "$sys notify: $(cat "$dir/gen.txt")"
+  case "$sys" in
+    sqlite) sync "$data"/ikigai.db* 2>/dev/null || true ;;
+    mysql) mariadb_settle ;;
+  esac
+
+  start_server "$sys" "$data" "$url" "$dir" || { notify_fail "$sys" "$SRV_NOTE"; return 0; }
+  apid="$SRV_PID"; a="$SRV_BASE"
+
+  # (4) the reminder pass: a few runs of the job loop, the first two left out
+  log "$sys notify: reminder pass over $(size_label "$NOTIFY_TASKS") tasks, $NOTIFY_REMINDER_RUNS runs of the job"
+  python3 "$ROOT/bench/notify_bench.py" reminders --base "$a" --samples "$NOTIFY_REMINDER_RUNS" \
+    >"$dir/reminders.txt" 2>"$dir/reminders.log" || true
+  notify_line "$sys" notify-reminders "$dir/reminders.txt" REMINDERS \
+    || R[$sys.notify-reminders.note]="$(notify_why "$dir/reminders.log")"
+
+  # (1) authed reads without streams, then with NOTIFY_STREAMS open
+  code="$(curl -s -o "$dir/login.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$wrk_user@example.com\",\"password\":\"$pw\"}" "$a$API_PREFIX/auth/login")" || true
+  tok="$(json_field "$dir/login.json" 'j["access_token"]')"
+  if [ "$code" != 200 ] || [ -z "$tok" ]; then
+    warn "$sys notify: login -> HTTP ${code:-000}: $(head -c 300 "$dir/login.json" 2>/dev/null)"
+    R[$sys.notify-alone.note]="failed (login: HTTP ${code:-000})"; R[$sys.notify-streams.note]="${R[$sys.notify-alone.note]}"
+  else
+    BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
+      "$a$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+    sleep 1
+    log "$sys notify: wrk GET $API_PREFIX/me without streams -t2 -c$CONNS -d$NOTIFY_DURATION"
+    BENCH_TOKEN="$tok" SCENARIO=notify-alone wrk -t2 -c"$CONNS" -d"$NOTIFY_DURATION" --timeout 10s --latency \
+      -s "$ROOT/bench/tasks.lua" "$a$API_PREFIX/me" >"$dir/alone.txt" 2>&1 || warn "$sys notify: wrk failed"
+    load_result "$sys" notify-alone "$dir/alone.txt"
+    sleep 1
+    R[$sys.notify-streams.rss_before]="$(status_mb "$apid" VmRSS)"
+    log "$sys notify: opening $((stream_users * NOTIFY_STREAMS_PER_USER)) streams ($stream_users users x $NOTIFY_STREAMS_PER_USER)"
+    python3 "$ROOT/bench/notify_bench.py" streams --base "$a" --width "$width" --users "$stream_users" \
+      --per-user "$NOTIFY_STREAMS_PER_USER" --password "$pw" >"$dir/streams.txt" 2>"$dir/streams.log" &
+    spid=$!
+    STARTED+=("$spid")
+    for ((i = 0; i < 1200; i++)); do
+      grep -q '^READY ' "$dir/streams.txt" 2>/dev/null && break
+      alive "$spid" || break
+      sleep 0.1
+    done
+    if notify_line "$sys" notify-streams "$dir/streams.txt" READY; then
+      sleep 2  # the streams' first bytes are out; let the allocator settle
+      R[$sys.notify-streams.rss_open]="$(status_mb "$apid" VmRSS)"
+      R[$sys.notify-streams.gauge]="$(metric_value "$a" ikigai_notification_streams_open)"
+      R[$sys.notify-streams.poll_ms]="$(metric_value "$a" ikigai_notification_poll_duration_seconds 1000)"
+      log "$sys notify: wrk GET $API_PREFIX/me with the streams open -t2 -c$CONNS -d$NOTIFY_DURATION"
+      BENCH_TOKEN="$tok" SCENARIO=notify-during wrk -t2 -c"$CONNS" -d"$NOTIFY_DURATION" --timeout 10s --latency \
+        -s "$ROOT/bench/tasks.lua" "$a$API_PREFIX/me" >"$dir/during.txt" 2>&1 || warn "$sys notify: wrk failed"
+      load_result "$sys" notify-during "$dir/during.txt"
+      R[$sys.notify-streams.rss_after]="$(status_mb "$apid" VmRSS)"
+      R[$sys.notify-streams.poll_ms_after]="$(metric_value "$a" ikigai_notification_poll_duration_seconds 1000)"
+    else
+      R[$sys.notify-streams.note]="$(notify_why "$dir/streams.log")"
+    fi
+    stop_pid "$spid" 20
+    wait "$spid" 2>/dev/null || true
+    forget_pid "$spid"
+    notify_line "$sys" notify-streams "$dir/streams.txt" STREAMS || true
+  fi
+
+  # (2) delivery latency to a stream on a second instance on the same database
+  if start_server "$sys" "$data" "$url" "$dir/b"; then
+    bpid="$SRV_PID"; b="$SRV_BASE"
+    log "$sys notify: $NOTIFY_LATENCY_N announcements through A ($a) to a stream on B ($b), ${NOTIFY_LATENCY_GAP}s apart"
+    python3 "$ROOT/bench/notify_bench.py" latency --a "$a" --b "$b" --admin-email nbadmin@example.com \
+      --user-email "$latency_user@example.com" --password "$pw" --count "$NOTIFY_LATENCY_N" \
+      --gap "$NOTIFY_LATENCY_GAP" >"$dir/latency.txt" 2>"$dir/latency.log" || true
+    notify_line "$sys" notify-latency "$dir/latency.txt" LATENCY \
+      || R[$sys.notify-latency.note]="$(notify_why "$dir/latency.log")"
+    stop_server "$sys" "$bpid" "$dir/b"
+  else
+    R[$sys.notify-latency.note]="second server: $SRV_NOTE"
+  fi
+
+  # (3) an announcement to every user
+  log "$sys notify: announcement to every user ($NOTIFY_USERS + 2)"
+  python3 "$ROOT/bench/notify_bench.py" broadcast --base "$a" --admin-email nbadmin@example.com --password "$pw" \
+    "${count_args[@]}" >"$dir/broadcast.txt" 2>"$dir/broadcast.log" || true
+  notify_line "$sys" notify-broadcast "$dir/broadcast.txt" BROADCAST \
+    || R[$sys.notify-broadcast.note]="$(notify_why "$dir/broadcast.log")"
+
+  alive "$apid" || notify_fail "$sys" "server crashed"
+  R[$sys.notify.hwm]="$(status_mb "$apid" VmHWM)"
+  stop_server "$sys" "$apid" "$dir"
+  [ "$BENCH_KEEP_TMP" = 1 ] || rm -rf -- "$data"
+}
+
+notify_streams_cell() {  # sys: RSS before → with the streams open
+  local s="$1" k="$1.notify-streams"
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if ! have "$k.rss_open"; then echo "${R[$k.note]:-—}"; return; fi
+  printf '%s MB (%s MB before them, +%s MB; %s opened, %s failed, %s still open after the reads; gauge %s; last poll %s ms, %s ms after the reads)\n' \
+    "${R[$k.rss_open]}" "${R[$k.rss_before]:-?}" \
+    "$(awk -v a="${R[$k.rss_open]}" -v b="${R[$k.rss_before]:-0}" 'BEGIN { printf "%.1f", a - b }')" \
+    "$(fmt_num "${R[$k.opened]:-0}")" "${R[$k.failed]:-?}" "$(fmt_num "${R[$k.still_open]:-0}")" "${R[$k.gauge]:-?}" \
+    "${R[$k.poll_ms]:-?}" "${R[$k.poll_ms_after]:-?}"
+}
+notify_reads_cell() {  # sys: GET /me without → with the streams
+  local s="$1" a d
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  a="${R[$s.notify-alone.rps]:-}"; d="${R[$s.notify-during.rps]:-}"
+  if [ -z "$a" ] || [ -z "$d" ]; then echo "${R[$s.notify-streams.note]:-${R[$s.notify-alone.note]:-—}}"; return; fi
+  printf '%s req/s → %s req/s (%s%%; p99 %s → %s ms)\n' "$(fmt_rps "$a")" "$(fmt_rps "$d")" \
+    "$(awk -v a="$a" -v d="$d" 'BEGIN { printf "%.0f", (a > 0 ? 100 * d / a : 0) }')" \
+    "$(fmt_ms "${R[$s.notify-alone.p99_ms]:-0}")" "$(fmt_ms "${R[$s.notify-during.p99_ms]:-0}")"
+}
+notify_latency_cell() {
+  local s="$1" k="$1.notify-latency"
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if ! have "$k.p99_ms"; then echo "${R[$k.note]:-—}"; return; fi
+  printf 'p50 %s ms, p99 %s ms, max %s ms (%s/%s received; POST p50 %s ms)\n' "$(fmt_ms "${R[$k.p50_ms]}")" \
+    "$(fmt_ms "${R[$k.p99_ms]}")" "$(fmt_ms "${R[$k.max_ms]}")" "${R[$k.received]:-?}" "${R[$k.sent]:-?}" \
+    "$(fmt_ms "${R[$k.post_p50_ms]:-0}")"
+}
+notify_broadcast_cell() {
+  local s="$1" k="$1.notify-broadcast" done
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if ! have "$k.accept_ms"; then echo "${R[$k.note]:-—}"; return; fi
+  if [ "${R[$k.complete_ms]}" = timeout ]; then done="not all after 120 s (${R[$k.rows]:-?} rows)"
+  else done="$(awk -v x="${R[$k.complete_ms]}" 'BEGIN { printf "%.2f", x / 1000 }') s"; fi
+  printf '202 in %s ms; every inbox row (%s) in %s\n' "$(fmt_ms "${R[$k.accept_ms]}")" \
+    "$(fmt_num "${R[$k.recipients]:-0}")" "$done"
+}
+notify_reminders_cell() {
+  local s="$1" k="$1.notify-reminders"
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if ! have "$k.max_ms"; then echo "${R[$k.note]:-—}"; return; fi
+  printf 'max %s ms, median %s ms (%s runs after 2 left out; the first run %s ms)' "$(fmt_ms "${R[$k.max_ms]}")" \
+    "$(fmt_ms "${R[$k.median_ms]}")" "${R[$k.samples]:-?}" "$(fmt_ms "${R[$k.first_ms]:-0}")"
+  [ "${R[$k.task_due]:-0}" = 0 ] || printf ' ⚠ %s reminder(s) sent: something was due' "${R[$k.task_due]}"
+  echo
+}
+t_notify_rss() { t_value "$1.notify-streams.rss_open" '<=' 160 "${R[$1.notify-streams.rss_open]:-} MB"; }
+t_notify_reads() {
+  local a="${R[$1.notify-alone.rps]:-}" d="${R[$1.notify-during.rps]:-}"
+  if [ -z "$a" ] || [ -z "$d" ]; then echo "n/a"; return; fi
+  mark '>=' "$(awk -v a="$a" -v d="$d" 'BEGIN { print (a > 0 ? d / a : 0) }')" 0.8 \
+    "$(awk -v a="$a" -v d="$d" 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * d / a : 0) }')"
+}
+t_notify_latency() {
+  local v="${R[$1.notify-latency.p99_ms]:-}" miss="${R[$1.notify-latency.missing]:-0}"
+  if [ -z "$v" ]; then echo "n/a"; return; fi
+  if [ "$miss" != 0 ]; then echo "✗ $miss of ${R[$1.notify-latency.sent]} never arrived (p99 of the rest $(fmt_ms "$v") ms)"; return; fi
+  mark '<=' "$v" 1500 "p99 $(fmt_ms "$v") ms"
+}
+t_notify_accept() { t_value "$1.notify-broadcast.accept_ms" '<' 1000 "$(fmt_ms "${R[$1.notify-broadcast.accept_ms]:-0}") ms"; }
+t_notify_complete() {
+  local v="${R[$1.notify-broadcast.complete_ms]:-}"
+  if [ -z "$v" ]; then echo "n/a"; elif [ "$v" = timeout ]; then echo "✗ not complete after 120 s"
+  else mark '<' "$v" 5000 "$(awk -v x="$v" 'BEGIN { printf "%.2f", x / 1000 }') s"; fi
+}
+t_notify_reminders() { t_value "$1.notify-reminders.max_ms" '<' 20 "max $(fmt_ms "${R[$1.notify-reminders.max_ms]:-0}") ms"; }
+
 # --- report --------------------------------------------------------------------------
 fmt_num() {  # number [decimals]: thousands separators
   awk -v x="$1" -v d="${2:-0}" 'BEGIN {
@@ -990,7 +1280,7 @@ report() {
     row "scenario" "seed (Express + MariaDB)" "ours, SQLite" "ours, MariaDB" "SQLite ÷ seed" "MariaDB ÷ seed"
     row "---" "---" "---" "---" "---" "---"
     for item in healthz register login authed storm-login storm-read; do
-      [ "$BENCH_FLOOD_ONLY" != 1 ] || break
+      [ "$BENCH_CORE" = 1 ] || break
       case "$item" in
         healthz) label="GET /healthz (c$HEALTHZ_CONNS)" ;;
         authed) label="authed read (c$CONNS)" ;;
@@ -1018,7 +1308,20 @@ report() {
       row "body flood: authed GET /me (c$CONNS) alone → during the flood" "n/a" \
         "$(flood_reads_cell sqlite)" "$(flood_reads_cell mysql)" "—" "—"
     fi
-    if [ "$BENCH_FLOOD_ONLY" != 1 ]; then
+    if [ "$BENCH_NOTIFY" != 0 ]; then
+      n="$(fmt_num "$NOTIFY_STREAMS")"
+      row "notify: server RSS with $n streams open ($NOTIFY_STREAMS_PER_USER per user, GET $API_PREFIX/notifications/stream, bearer)" \
+        "n/a (no notifications)" "$(notify_streams_cell sqlite)" "$(notify_streams_cell mysql)" "—" "—"
+      row "notify: authed GET /me (c$CONNS, $NOTIFY_DURATION) without → with the $n streams open" "n/a (no notifications)" \
+        "$(notify_reads_cell sqlite)" "$(notify_reads_cell mysql)" "—" "—"
+      row "notify: delivery latency, A's 202 → event on a stream on B (2 instances, 1 database, $NOTIFY_LATENCY_N × 1 user, jobs every 1 s)" \
+        "n/a (no notifications)" "$(notify_latency_cell sqlite)" "$(notify_latency_cell mysql)" "—" "—"
+      row "notify: announcement to every user ($(fmt_num "$NOTIFY_USERS") + 2): 202, then all inbox rows" "n/a (no notifications)" \
+        "$(notify_broadcast_cell sqlite)" "$(notify_broadcast_cell mysql)" "—" "—"
+      row "notify: one reminder pass, $(size_label "$NOTIFY_TASKS") tasks, nothing due (ikigai_job_last_duration_seconds)" \
+        "n/a (no notifications)" "$(notify_reminders_cell sqlite)" "$(notify_reminders_cell mysql)" "—" "—"
+    fi
+    if [ "$BENCH_CORE" = 1 ]; then
       row "login, sequential ($HASH_LOGINS × 1 conn, median ≈ hash time)" "$(val_cell seed hash_ms ms hash.note)" \
         "$(val_cell sqlite hash_ms ms hash.note)" "$(val_cell mysql hash_ms ms hash.note)" "$(val_ratio sqlite hash_ms)" "$(val_ratio mysql hash_ms)"
       row "forgot-password, known / unknown address ($FORGOT_N each, interleaved, median)" "—" \
@@ -1040,7 +1343,7 @@ report() {
     echo
     echo "Targets (informational; $NPROC cores):"
     echo
-    if [ "$BENCH_FLOOD_ONLY" != 1 ]; then
+    if [ "$BENCH_CORE" = 1 ]; then
       mapfile -t lines < <(per_backend t_healthz)
       target_line "GET /healthz ≥ 80,000 req/s" "${lines[@]}"
       mapfile -t lines < <(per_backend t_idle)
@@ -1068,6 +1371,20 @@ report() {
       target_line "RSS growth < 16 MB" "${lines[@]}"
       mapfile -t lines < <(per_backend t_flood_reads)
       target_line "authed reads during body flood >= 80%" "${lines[@]}"
+    fi
+    if [ "$BENCH_NOTIFY" != 0 ]; then
+      mapfile -t lines < <(per_backend t_notify_rss)
+      target_line "server RSS with $(fmt_num "$NOTIFY_STREAMS") streams open ≤ 160 MB" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_notify_reads)
+      target_line "authed reads with the streams open ≥ 80% of without" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_notify_latency)
+      target_line "delivery latency to a stream on another instance p99 ≤ 1.5 s" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_notify_accept)
+      target_line "announcement to every user: 202 < 1 s" "${lines[@]}"
+      if have sqlite.ran; then target_line "announcement: every inbox row < 5 s on SQLite" "$(t_notify_complete sqlite)"; fi
+      if have mysql.ran; then target_line "announcement: every inbox row on MariaDB (no target)" "$(t_notify_complete mysql | sed 's/^[✓✗] //')"; fi
+      mapfile -t lines < <(per_backend t_notify_reminders)
+      target_line "reminder pass over $(size_label "$NOTIFY_TASKS") tasks, nothing due < 20 ms" "${lines[@]}"
     fi
     if [ "${#PROBLEMS[@]}" -gt 0 ]; then
       echo
@@ -1113,13 +1430,15 @@ main() {
   for b in $BENCH_BACKENDS; do
     case "$b" in
       sqlite)
-        [ "$BENCH_FLOOD_ONLY" = 1 ] || run_ours sqlite
+        [ "$BENCH_CORE" = 0 ] || run_ours sqlite
         [ "$BENCH_TASKS" = 0 ] || run_tasks sqlite
-        [ "$BENCH_FLOOD" = 0 ] || run_flood sqlite ;;
+        [ "$BENCH_FLOOD" = 0 ] || run_flood sqlite
+        [ "$BENCH_NOTIFY" = 0 ] || run_notify sqlite ;;
       mysql | mariadb)
-        [ "$BENCH_FLOOD_ONLY" = 1 ] || run_ours mysql
+        [ "$BENCH_CORE" = 0 ] || run_ours mysql
         [ "$BENCH_TASKS" = 0 ] || run_tasks mysql
         [ "$BENCH_FLOOD" = 0 ] || run_flood mysql
+        [ "$BENCH_NOTIFY" = 0 ] || run_notify mysql
         stop_our_mariadb ;;
       *) broken "unknown back end '$b' in BENCH_BACKENDS (sqlite, mysql)" ;;
     esac
