@@ -106,10 +106,10 @@ core::Result<store::FeedbackRow> FeedbackService::Create(const std::string& user
   return created;
 }
 
-core::Result<store::FeedbackRow> FeedbackService::Get(const std::string& id) {
+core::Result<store::FeedbackRow> FeedbackService::GetOwn(const std::string& user_id, const std::string& id) {
   return db_.Run([&](store::Connection& c) -> core::Result<store::FeedbackRow> {
     auto row = store::FeedbackStore::Get(c, id);
-    if (!row) return core::Fail(NotFound());
+    if (!row || row->user_id != user_id) return core::Fail(NotFound());
     return std::move(*row);
   });
 }

@@ -90,8 +90,8 @@ class FeedbackService {
   // 422 for field rules. Gives the reservation back on any failure: only items that exist count.
   [[nodiscard]] core::Result<store::FeedbackRow> Create(const std::string& user_id, const FeedbackInput& input,
                                                         long long reservation, const core::RequestMeta& meta);
-  // 404 for an unknown id.
-  [[nodiscard]] core::Result<store::FeedbackRow> Get(const std::string& id);
+  // The author's own item; 404 for an unknown id or someone else's.
+  [[nodiscard]] core::Result<store::FeedbackRow> GetOwn(const std::string& user_id, const std::string& id);
   [[nodiscard]] core::Result<std::vector<store::FeedbackRow>> List(const store::FeedbackQuery& query);
   // 422 before 404. A new or changed (non-null) reply notifies the author in the same transaction.
   [[nodiscard]] core::Result<store::FeedbackRow> Update(const std::string& admin_id, const std::string& id,

@@ -175,12 +175,8 @@ void RegisterFeedbackRoutes(Router& router, feedback::FeedbackService& feedback,
   // Where POST's Location points: one item of the caller's own (404 for anyone else's).
   router.Add({.method = "GET", .path = "/api/v1/feedback/{id}", .access = Access::kUser,
               .handler = [&fb](Request& r) {
-                auto row = fb.Get(r.Param("id"));
-                if (!row || row->user_id != r.auth->user.id) {
-                  return ErrorReply(row ? core::Error{core::ErrorCode::kNotFound, "No such feedback.", {}, std::nullopt}
-                                        : row.error(),
-                                    r);
-                }
+                auto row = fb.GetOwn(r.auth->user.id, r.Param("id"));
+                if (!row) return ErrorReply(row.error(), r);
                 return JsonReply(200, EncodeFeedback(*row));
               }});
   router.Add({.method = "GET", .path = "/api/v1/admin/feedback", .access = Access::kAdmin,
