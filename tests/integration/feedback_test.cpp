@@ -16,11 +16,13 @@
 #include <nlohmann/json.hpp>
 
 #include "support/accounts.hpp"
+#include "support/backend.hpp"
 #include "support/direct_db.hpp"
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/mail_suite.hpp"
 #include "support/task_api.hpp"
+#include "support/temp_dir.hpp"
 #include "support/text.hpp"
 
 namespace ikigai {
@@ -218,6 +220,16 @@ TEST_F(FeedbackTest, TheTwentyFirstWithinAnHourIs429AndOtherUsersAreNotAffected)
   EXPECT_TRUE(support::IsRateLimited(Post(http, user, {{"category", "nope"}}), kHour));
   EXPECT_EQ(All(http, user, kFeedback).size(), 20U);
   EXPECT_EQ(Post(http, bystander, Valid()).status, 201);
+}
+
+TEST(FeedbackLimitTest, IkigaiRateLimitsOverridesFeedbackUser) {
+  support::TempDir dir;
+  auto server = support::StartAccountServer(dir, support::FreshDatabaseUrl(dir),
+                                            {{"IKIGAI_RATE_LIMITS", "register_address=1000/1h,feedback_user=2/10m"}});
+  Http http(server);
+  auto user = support::NewApiUser(http, "fboverride");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(http.Post(kFeedback, Valid().dump(), user.auth).status, 201);
+  EXPECT_TRUE(support::IsRateLimited(http.Post(kFeedback, Valid().dump(), user.auth), 600));
 }
 
 TEST_F(FeedbackTest, TheOwnListHoldsOnlyTheCallersItemsNewestFirst) {
