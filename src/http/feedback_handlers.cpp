@@ -88,11 +88,16 @@ core::Result<store::FeedbackQuery> ParseAdminQuery(const Request& r, const Curso
 }
 
 Reply CreateFeedback(feedback::FeedbackService& fb, Request& r) {
+  // API.md's order: JSON syntax (400), then the rate limit (429), then validation (422, a body
+  // that is not an object included).
   auto body = ParseJsonObject(r.body);
-  if (!body) return ErrorReply(body.error(), r);
-  // API.md's order: JSON syntax, then the rate limit, then validation.
+  if (!body && body.error().code != core::ErrorCode::kValidation) return ErrorReply(body.error(), r);
   auto reserved = fb.Reserve(r.auth->user.id);
   if (!reserved) return ErrorReply(reserved.error(), r);
+  if (!body) {
+    fb.Release(*reserved);
+    return ErrorReply(body.error(), r);
+  }
   FieldReader f(*body);
   f.Refuse({"id", "user_id", "status", "reply", "created_at", "updated_at"}, kServerOwned);
   feedback::FeedbackInput in;

@@ -17,6 +17,7 @@
 
 #include "support/accounts.hpp"
 #include "support/backend.hpp"
+#include "support/concurrency.hpp"
 #include "support/direct_db.hpp"
 #include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
@@ -218,8 +219,28 @@ TEST_F(FeedbackTest, TheTwentyFirstWithinAnHourIs429AndOtherUsersAreNotAffected)
   // API.md's order: JSON syntax (400) first, then the limit (429) before validation (422).
   EXPECT_TRUE(IsProblem(http.Post(kFeedback, R"({"category":)", user.auth), 400, "malformed_json"));
   EXPECT_TRUE(support::IsRateLimited(Post(http, user, {{"category", "nope"}}), kHour));
+  EXPECT_TRUE(support::IsRateLimited(http.Post(kFeedback, "[]", user.auth), kHour)) << "a body that is not an object";
   EXPECT_EQ(All(http, user, kFeedback).size(), 20U);
   EXPECT_EQ(Post(http, bystander, Valid()).status, 201);
+  // Before the limit, a body that is not an object is 422 and does not count.
+  EXPECT_TRUE(IsProblem(http.Post(kFeedback, "[]", bystander.auth), 422, "validation_failed"));
+}
+
+TEST_F(FeedbackTest, ConcurrentRequestsPassTheLimitExactlyTwentyTimes) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "fbrace");
+  auto answers = support::AllAtOnce(26, [&](int i) {
+    return Post(http, user, {{"category", "bug"}, {"message", support::Numbered("race ", i)}});
+  });
+  int created = 0, limited = 0;
+  for (const auto& res : answers) {
+    if (res.status == 201) ++created;
+    else if (support::IsRateLimited(res, kHour)) ++limited;
+    else ADD_FAILURE() << res;
+  }
+  EXPECT_EQ(created, 20);
+  EXPECT_EQ(limited, 6);
+  EXPECT_EQ(All(http, user, kFeedback).size(), 20U);
 }
 
 TEST(FeedbackLimitTest, IkigaiRateLimitsOverridesFeedbackUser) {
