@@ -31,6 +31,7 @@
 #include "jobs/runner.hpp"
 #include "notify/notification_service.hpp"
 #include "notify/notifier.hpp"
+#include "feedback/feedback_service.hpp"
 #include "notify/reminders.hpp"
 #include "notify/stream_hub.hpp"
 #include "http/server.hpp"
@@ -297,8 +298,9 @@ int RunServe(config::Config cfg) {
   notify::Reminders reminders(*db, notifier, clock, cfg.public_url);
   notify::StreamHub hub(*db, clock);
   jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
-  http::Services services{*db,    accounts, task_service, map_service, cursors,  recovery, profile,
-                          admin,  notifications, hub,     notifier,    &sender, &jobs};
+  feedback::FeedbackService feedback_service(*db, cfg, clock, random, notifier);
+  http::Services services{*db,    accounts,      task_service, map_service, cursors,          recovery, profile,
+                          admin,  notifications, hub,          notifier,    feedback_service, &sender,  &jobs};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {

@@ -2,6 +2,7 @@
 #include "http/routes.hpp"
 
 #include "http/account_handlers.hpp"
+#include "http/feedback_handlers.hpp"
 #include "http/notification_handlers.hpp"
 #include "http/operations.hpp"
 #include "http/profile_handlers.hpp"
@@ -17,6 +18,7 @@ void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterRecoveryRoutes(router, services.recovery);
   RegisterProfileRoutes(router, services.profile);
   RegisterAdminRoutes(router, services.admin, services.cursors);
+  RegisterFeedbackRoutes(router, services.feedback, services.cursors);
   RegisterNotificationRoutes(router, {services.notifications, services.hub, services.accounts, services.cursors,
                                       server.MaxStreams()});
 }

@@ -3,6 +3,7 @@
 
 #include "auth/account_service.hpp"
 #include "auth/recovery_service.hpp"
+#include "feedback/feedback_service.hpp"
 #include "jobs/runner.hpp"
 #include "mail/outbox.hpp"
 #include "notify/notification_service.hpp"
@@ -31,6 +32,7 @@ struct Services {
   notify::NotificationService& notifications;
   notify::StreamHub& hub;
   const notify::Notifier& notifier;
+  feedback::FeedbackService& feedback;
   const mail::OutboxSender* outbox_sender = nullptr;  // for metrics; null where no sender runs
   const jobs::Runner* jobs = nullptr;                   // for metrics; null where no jobs run
 };

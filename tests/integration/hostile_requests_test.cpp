@@ -16,6 +16,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -205,6 +206,25 @@ const std::vector<Route>& Routes() {
        As::kAdmin,
        {{"title", R"("Fuzz news")"}, {"body", R"("Body")"}, {"role", R"("user")"}, {"user_ids", "[]"}},
        {}},
+      {"GET", "/api/v1/feedback", false, As::kUser, {}, {"limit", "cursor"}},
+      {"POST",
+       "/api/v1/feedback",
+       true,
+       As::kUser,
+       {{"category", R"("bug")"},
+        {"message", R"("It broke")"},
+        {"rating", "3"},
+        {"context", R"({"page": "/tasks", "platform": "web"})"}},
+       {}},
+      {"GET", "/api/v1/feedback/{id}", false, As::kUser, {}, {}},
+      {"GET", "/api/v1/admin/feedback", false, As::kAdmin, {}, {"status", "category", "q", "limit", "cursor"}},
+      {"GET", "/api/v1/admin/feedback/stats", false, As::kAdmin, {}, {}},
+      {"PATCH",
+       "/api/v1/admin/feedback/{id}",
+       true,
+       As::kAdmin,
+       {{"status", R"("triaged")"}, {"reply", R"("Thanks")"}},
+       {}},
   };
   return routes;
 }
@@ -303,6 +323,7 @@ std::vector<std::string> HostileIds() {
 struct Context {
   std::string user_token, victim_token, admin_token;
   std::string task_id, victim_session_id, victim_user_id, refresh_token;
+  std::string feedback_id;  // the user's
 };
 
 struct FuzzRequest {
@@ -492,6 +513,7 @@ class Generator {
 
   std::string RealId(const Route& route) const {
     std::string path = route.path;
+    if (path.find("/feedback/") != std::string::npos) return ctx_.feedback_id;
     if (path.find("/sessions/") != std::string::npos) return ctx_.victim_session_id;
     if (path.find("/admin/") != std::string::npos) return ctx_.victim_user_id;
     return ctx_.task_id;
@@ -504,6 +526,7 @@ class Generator {
       return id;
     }
     std::string path = route.path;
+    if (path.find("/feedback/") != std::string::npos) return ctx_.feedback_id;
     if (path.find("/sessions/") != std::string::npos) return ctx_.victim_session_id;
     if (path.find("/admin/") != std::string::npos) return ctx_.victim_user_id;
     return ctx_.task_id;
@@ -1039,6 +1062,9 @@ class HostileRequestsTest : public support::AccountSuite<HostileRequestsTest> {
     ctx.user_token = user.auth.front().second.substr(7);
     ctx.task_id =
         support::CreateTask(http, user, {{"title", "fuzz target"}})["id"].get<std::string>();
+    auto feedback = http.Post("/api/v1/feedback", R"({"category":"bug","message":"fuzz target"})", user.auth);
+    if (feedback.status != 201) throw std::runtime_error("cannot create the fuzz feedback: " + feedback.Describe());
+    ctx.feedback_id = feedback.Json()["id"].get<std::string>();
     auto victim_who = support::NewCredentials("fuzzv");
     auto victim = support::RegisterAndLogin(http, victim_who);
     ctx.victim_token = victim.access_token;

@@ -40,8 +40,9 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   users::AdminService admin(db, clock, random);
   notify::NotificationService notifications(db, notifier, clock, random);
   notify::StreamHub hub(db, clock);
+  feedback::FeedbackService feedback_service(db, *cfg, clock, random, notifier);
   Services services{db, accounts, task_service, map_service, cursors, recovery, profile, admin, notifications, hub,
-                    notifier, nullptr};
+                    notifier, feedback_service, nullptr};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());
