@@ -2,6 +2,7 @@
 #include "http/routes.hpp"
 
 #include "http/account_handlers.hpp"
+#include "http/activity_handlers.hpp"
 #include "http/notification_handlers.hpp"
 #include "http/operations.hpp"
 #include "http/profile_handlers.hpp"
@@ -19,6 +20,7 @@ void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterAdminRoutes(router, services.admin, services.cursors);
   RegisterNotificationRoutes(router, {services.notifications, services.hub, services.accounts, services.cursors,
                                       server.MaxStreams()});
+  RegisterActivityRoutes(router, server, services.db, services.cursors);
 }
 
 }  // namespace ikigai::http

@@ -205,6 +205,13 @@ const std::vector<Route>& Routes() {
        As::kAdmin,
        {{"title", R"("Fuzz news")"}, {"body", R"("Body")"}, {"role", R"("user")"}, {"user_ids", "[]"}},
        {}},
+      {"GET", "/api/v1/me/activity", false, As::kUser, {}, {"action", "since", "until", "limit", "cursor"}},
+      {"GET",
+       "/api/v1/admin/activity",
+       false,
+       As::kAdmin,
+       {},
+       {"user_id", "action", "since", "until", "limit", "cursor"}},
   };
   return routes;
 }
