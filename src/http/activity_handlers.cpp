@@ -5,6 +5,7 @@
 #include "core/ids.hpp"
 #include "core/time_format.hpp"
 #include "http/encode.hpp"
+#include "http/export_handlers.hpp"
 #include "http/pagination.hpp"
 
 namespace ikigai::http {
@@ -122,7 +123,7 @@ void AppendActivity(std::string& out, const store::ActivityRow& row) {
   out += '}';
 }
 
-void RegisterActivityRoutes(Router& router, Server& /*server*/, store::Database& db, const CursorSealer& cursors) {
+void RegisterActivityRoutes(Router& router, Server& server, store::Database& db, const CursorSealer& cursors) {
   router.Add({.method = "GET", .path = "/api/v1/me/activity", .access = Access::kUser,
               .handler = [&db, &cursors](Request& r) {
                 return ListActivity(db, cursors, r, r.auth->user.id, "me");
@@ -135,6 +136,7 @@ void RegisterActivityRoutes(Router& router, Server& /*server*/, store::Database&
                 }
                 return ListActivity(db, cursors, r, user_id, "admin");
               }});
+  RegisterExportRoutes(router, server, db);
 }
 
 }  // namespace ikigai::http

@@ -212,6 +212,7 @@ const std::vector<Route>& Routes() {
        As::kAdmin,
        {},
        {"user_id", "action", "since", "until", "limit", "cursor"}},
+      {"GET", "/api/v1/me/export", false, As::kUser, {}, {}},
   };
   return routes;
 }
