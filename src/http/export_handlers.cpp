@@ -317,8 +317,12 @@ void RegisterExportRoutes(Router& router, Server& server, store::Database& db) {
   router.Add({.method = "GET", .path = "/api/v1/me/export", .access = Access::kUser,
               .handler = [&db, &clock, limiter](Request& r) {
                 const std::string& user_id = r.auth->user.id;
-                auto allowed = limiter->Consume(db, "export_user", "user:" + user_id);
-                if (!allowed) return ErrorReply(allowed.error(), r);
+                // HEAD gets the header only (the transport never runs a HEAD's download): it reads
+                // nothing, so it does not count against the limit.
+                if (r.method != "HEAD") {
+                  auto allowed = limiter->Consume(db, "export_user", "user:" + user_id);
+                  if (!allowed) return ErrorReply(allowed.error(), r);
+                }
                 const long long now = core::ToMillis(clock.Now());
                 auto producer = std::make_shared<ExportProducer>(db, user_id, r.auth->session_id, now);
                 Reply reply;

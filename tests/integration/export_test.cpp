@@ -137,6 +137,17 @@ TEST_F(ExportLimitTest, FourthExportInAnHourIs429AndOtherUsersAreUnaffected) {
   Http http(Server());
   auto user = support::NewApiUser(http, "exp_lim");
   auto other = support::NewApiUser(http, "exp_lim2");
+  // HEAD reads nothing and is not counted.
+  for (int i = 0; i < 4; ++i) {
+    support::Request request;
+    request.method = "HEAD";
+    request.path = "/api/v1/me/export";
+    request.headers = user.auth;
+    auto head = http.Send(request);
+    ASSERT_EQ(head.status, 200) << head;
+    EXPECT_TRUE(head.body.empty());
+    EXPECT_EQ(head.Header("content-disposition").rfind("attachment; filename=\"ikigai-export-", 0), 0u);
+  }
   for (int i = 0; i < 3; ++i) ASSERT_EQ(http.Get("/api/v1/me/export", "", user.auth).status, 200) << i;
   EXPECT_TRUE(support::IsRateLimited(http.Get("/api/v1/me/export", "", user.auth), 3600));
   EXPECT_EQ(http.Get("/api/v1/me/export", "", other.auth).status, 200);
