@@ -57,6 +57,8 @@ const std::map<std::string, RateLimit>& DefaultRateLimits() {
       // and email changes (each mails a link to the new address), so neither can bomb a mailbox.
       {"verify_account", {3, std::chrono::hours{1}}},
       {"email_change_account", {3, std::chrono::hours{1}}},
+      // The data export reads everything a user has: a few a day is plenty.
+      {"export_user", {3, std::chrono::hours{1}}},
   };
   return kDefaults;
 }

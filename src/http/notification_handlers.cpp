@@ -8,6 +8,20 @@
 #include "http/pagination.hpp"
 
 namespace ikigai::http {
+
+std::string PreferencesJson(const store::NotificationPrefsRow& p) {
+  nlohmann::json email = nlohmann::json::object(), in_app = nlohmann::json::object(), push = nlohmann::json::object();
+  for (notify::Kind k : notify::kKinds) {
+    const std::string name(notify::KindName(k));
+    email[name] = p.email[notify::Index(k)];
+    in_app[name] = p.in_app[notify::Index(k)];
+    push[name] = p.push[notify::Index(k)];
+  }
+  return nlohmann::json{{"email", email}, {"in_app", in_app}, {"push", push},
+                        {"reminder_lead_minutes", p.reminder_lead_minutes}}
+      .dump();
+}
+
 namespace {
 
 // At most this many missed notifications are replayed when a stream resumes (the newest ones);
@@ -44,18 +58,6 @@ core::Result<store::NotificationQuery> ParseListQuery(const Request& r, const Cu
   return q;
 }
 
-std::string PreferencesJson(const store::NotificationPrefsRow& p) {
-  nlohmann::json email = nlohmann::json::object(), in_app = nlohmann::json::object(), push = nlohmann::json::object();
-  for (notify::Kind k : notify::kKinds) {
-    const std::string name(notify::KindName(k));
-    email[name] = p.email[notify::Index(k)];
-    in_app[name] = p.in_app[notify::Index(k)];
-    push[name] = p.push[notify::Index(k)];
-  }
-  return nlohmann::json{{"email", email}, {"in_app", in_app}, {"push", push},
-                        {"reminder_lead_minutes", p.reminder_lead_minutes}}
-      .dump();
-}
 
 // Reads {"<kind>": bool, ...} of one channel into `out`; errors keyed "<channel>.<kind>".
 void ReadChannel(FieldReader& f, const char* channel, std::array<std::optional<bool>, 4>& out) {

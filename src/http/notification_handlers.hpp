@@ -18,6 +18,9 @@ struct NotificationRoutes {
   std::size_t max_streams = 10000;
 };
 
+// API.md's preferences object as JSON text.
+[[nodiscard]] std::string PreferencesJson(const store::NotificationPrefsRow& p);
+
 void RegisterNotificationRoutes(Router& router, const NotificationRoutes& deps);
 
 }  // namespace ikigai::http

@@ -70,6 +70,18 @@ struct StreamStart {
   std::function<void(std::shared_ptr<EventSink>)> on_open;
 };
 
+// A download of unknown length (the data export): written as a chunked stream whose chunks the
+// transport pulls one at a time (docs/architecture.md, "Downloads"). `next` runs on the worker
+// pool, never twice at once, and is called again only once the previous chunk was written to the
+// socket: so at most one chunk is in memory and a slow client just makes the producer wait (each
+// write has the 30 s write timeout). It returns the next bytes (keep a chunk to about 64 KiB;
+// empty is allowed and sends nothing), or nullopt at the end (then the last chunk goes out). A
+// throw closes the connection without the last chunk, so the client sees a truncated transfer,
+// never a short document that looks complete. Dropped, not called again, when the client goes away.
+struct Download {
+  std::function<std::optional<std::string>()> next;
+};
+
 struct Reply {
   int status = 200;
   std::string content_type = "application/json";
@@ -77,6 +89,8 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   // Set: the answer is an open-ended chunked stream (docs/architecture.md, "Event streams").
   std::shared_ptr<StreamStart> stream;
+  // Set: the body is produced by this, chunk by chunk, after the header (and `body`, if any).
+  std::shared_ptr<Download> download;
 
   Reply& With(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

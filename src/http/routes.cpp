@@ -3,6 +3,7 @@
 
 #include "http/account_handlers.hpp"
 #include "http/feedback_handlers.hpp"
+#include "http/activity_handlers.hpp"
 #include "http/notification_handlers.hpp"
 #include "http/operations.hpp"
 #include "http/profile_handlers.hpp"
@@ -21,6 +22,7 @@ void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterFeedbackRoutes(router, services.feedback, services.cursors);
   RegisterNotificationRoutes(router, {services.notifications, services.hub, services.accounts, services.cursors,
                                       server.MaxStreams()});
+  RegisterActivityRoutes(router, server, services.db, services.cursors);
 }
 
 }  // namespace ikigai::http

@@ -246,6 +246,8 @@ struct Server::Impl {
   void Leave() { self.in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   [[nodiscard]] RouteMetrics& UnmatchedMetrics() { return self.unmatched_; }
   [[nodiscard]] std::string NewRequestId() { return core::NewId(self.clock_, self.random_); }
+  // Work for the database worker pool (a download's next chunk); false when its queue is full.
+  [[nodiscard]] bool SubmitWork(std::function<void()> task) { return self.workers_->TrySubmit(std::move(task)); }
   // 404, 405 or the OPTIONS answer: a request that no route handles.
   [[nodiscard]] Reply UnmatchedReply(const Request& request, const Match& match) const;
 
@@ -295,11 +297,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Shutdown: a connection waiting for a request is closed now; a busy one closes after its answer;
-  // an event stream gets its last chunk now.
+  // an event stream gets its last chunk now; a download goes on for as long as the stop waits
+  // for streams (then it is cut, without its last chunk).
   void Drain() {
     net::post(socket_.get_executor(), [self = shared_from_this()] {
       if (self->state_ == State::kReadingHeader) self->Close();
-      if (self->state_ == State::kStreaming) self->EndStream();
+      if (self->state_ == State::kStreaming && !self->download_) self->EndStream();
     });
   }
 
@@ -622,7 +625,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Write(Reply reply, RouteMetrics& metrics, bool close) {
     if (state_ == State::kClosed) return Finish();
-    if (reply.stream && !head_) return StartStream(std::move(reply), metrics);
+    if ((reply.stream || reply.download) && !head_) return StartStream(std::move(reply), metrics);
     state_ = State::kWriting;
     const bool keep = keep_alive_ && !close && !server_.Draining();
     response_.emplace();
@@ -632,7 +635,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     res.reason(ReasonPhrase(reply.status));
     server_.Decorate(res, request_, reply);
     res.keep_alive(keep);
-    if (reply.stream) {
+    if (reply.stream || reply.download) {
       // HEAD of a stream: its header without a length or a coding (there is no body to frame).
       res.set("X-Accel-Buffering", "no");
     } else if (reply.status != 204 && reply.status != 304) {
@@ -691,6 +694,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return Write(ErrorReply(full, request_), metrics, draining);
     }
     auto start = std::move(reply.stream);
+    download_ = std::move(reply.download);
     stream_counted_ = true;
     became_stream_ = true;
     server_.ConnectionBecameStream();
@@ -725,6 +729,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     sink_ = std::make_shared<StreamSink>(weak_from_this());
     WriteStream();
     WatchRead();
+    if (download_) return PullDownload();
     if (start && start->on_open) {
       try {
         start->on_open(sink_);
@@ -776,7 +781,51 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec || state_ != State::kStreaming) return Close();
     deadline_ms_.store(0, std::memory_order_relaxed);  // no deadline while nothing is being written
     if (!stream_queue_.empty()) return WriteStream();
-    if (stream_ending_) StreamDone();
+    if (stream_ending_) return StreamDone();
+    if (download_) PullDownload();
+  }
+
+  // ---- downloads ------------------------------------------------------------------------------
+
+  // Asks the download's producer for its next chunk on the worker pool; the chunk comes back to
+  // the strand. One at a time, and only when nothing is queued: memory stays at one chunk.
+  void PullDownload() {
+    if (download_pulling_ || state_ != State::kStreaming || stream_ending_ || stream_writing_ ||
+        !stream_queue_.empty()) {
+      return;
+    }
+    download_pulling_ = true;
+    auto producer = download_;
+    const bool queued = server_.SubmitWork([self = shared_from_this(), producer] {
+      std::optional<std::string> chunk;
+      bool failed = false;
+      try {
+        chunk = producer->next();
+      } catch (const std::exception& e) {
+        spdlog::error("download: the producer failed: {}", e.what());
+        failed = true;
+      }
+      net::post(self->socket_.get_executor(), [self, chunk = std::move(chunk), failed]() mutable {
+        self->OnDownloadChunk(std::move(chunk), failed);
+      });
+    });
+    if (!queued) {
+      // The worker queue is full: the transfer is cut (no last chunk), never silently short.
+      spdlog::warn("download to {} cut: the worker queue is full", Peer());
+      download_pulling_ = false;
+      Close();
+    }
+  }
+
+  void OnDownloadChunk(std::optional<std::string> chunk, bool failed) {
+    download_pulling_ = false;
+    if (state_ != State::kStreaming || stream_ending_) return;
+    if (failed) return Close();
+    if (!chunk) return EndStream();
+    if (chunk->empty()) return PullDownload();
+    stream_queued_.fetch_add(chunk->size(), std::memory_order_relaxed);
+    PushChunk(std::move(*chunk));
+    WriteStream();
   }
 
   // Ends the stream: the last chunk, then the connection closes (after a linger).
@@ -808,7 +857,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
                               if (self->state_ == State::kClosed) return;
                               if (ec) return self->Close();
-                              if (self->state_ == State::kStreaming) self->EndStream();
+                              // A download goes on: only its producer ends it.
+                              if (self->state_ == State::kStreaming && !self->download_) self->EndStream();
                               self->WatchRead();
                             });
   }
@@ -847,6 +897,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t counted = 0;  // payload bytes in stream_queued_
   };
   std::shared_ptr<StreamSink> sink_;
+  std::shared_ptr<Download> download_;  // a download's producer (StartStream with Reply::download)
+  bool download_pulling_ = false;       // its next chunk is being produced
   // Vectors, not a deque: libstdc++'s deque allocates on construction, for every connection.
   std::vector<Frame> stream_queue_;
   std::vector<Frame> stream_batch_;

@@ -51,6 +51,8 @@ class Server {
   [[nodiscard]] std::size_t OpenStreams() const;
   [[nodiscard]] std::size_t MaxStreams() const { return config_.max_streams; }
   [[nodiscard]] const Router& GetRouter() const { return router_; }
+  [[nodiscard]] const config::Config& Config() const { return config_; }
+  [[nodiscard]] const core::Clock& Clock() const { return clock_; }
   [[nodiscard]] RouteMetrics& Unmatched() { return unmatched_; }
 
   // The transport's state (connections, acceptor, I/O threads); defined in server.cpp.

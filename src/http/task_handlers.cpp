@@ -9,9 +9,6 @@
 #include "http/pagination.hpp"
 
 namespace ikigai::http {
-namespace {
-
-using store::TaskSort;
 
 // A task as JSON text, written directly: building an nlohmann object per task was most of the
 // list's cost. Keys in sorted order, as nlohmann's std::map-backed objects wrote them.
@@ -45,6 +42,10 @@ void AppendTask(std::string& out, const store::TaskRow& t) {
   out += std::to_string(t.version);
   out += '}';
 }
+
+namespace {
+
+using store::TaskSort;
 
 Reply TaskReply(int status, const store::TaskRow& t) {
   std::string body;

@@ -8,6 +8,9 @@
 
 namespace ikigai::http {
 
+// Appends API.md's Task JSON object for `task`.
+void AppendTask(std::string& out, const store::TaskRow& task);
+
 void RegisterTaskRoutes(Router& router, tasks::TaskService& tasks, tasks::IkigaiMapService& maps,
                         const CursorSealer& cursors);
 

@@ -6,12 +6,20 @@
 
 #include <algorithm>
 
+#include "store/activity.hpp"
 #include "store/one_time_tokens.hpp"
 #include "store/outbox.hpp"
 #include "store/rate_events.hpp"
 #include "store/sessions.hpp"
 
 namespace ikigai::jobs {
+namespace {
+
+// Rows per DELETE, and batches per pass (at most a million rows a pass; the next pass goes on).
+constexpr int kActivityBatch = 5000;
+constexpr int kMaxActivityBatches = 200;
+
+}  // namespace
 
 PurgeCounts PurgeExpired(store::Database& db, const config::Config& config, const core::Clock& clock) {
   PurgeCounts counts;
@@ -27,11 +35,23 @@ PurgeCounts PurgeExpired(store::Database& db, const config::Config& config, cons
     counts.rate_events = store::RateEventStore::PurgeBefore(c, now - longest_window_ms);
     counts.tokens = store::OneTimeTokenStore::PurgeExpired(c, now);
     counts.mail = store::OutboxStore::PurgeSent(c, now - 7 * kDayMs);
-    soci::statement st = (c.Sql().prepare << "DELETE FROM activity WHERE at < :b", soci::use(activity_before));
-    st.execute(true);
-    counts.activity = st.get_affected_rows();
     return {};
   });
+  // Activity can hold millions of rows past the retention (a first run, a shortened retention):
+  // one statement per batch, each committed on its own, so no delete holds the table for long.
+  if (done) {
+    for (int round = 0; round < kMaxActivityBatches; ++round) {
+      auto n = db.Run([&](store::Connection& c) -> core::Result<long long> {
+        return store::ActivityStore::PurgeBefore(c, activity_before, kActivityBatch);
+      });
+      if (!n) {
+        done = core::Fail(n.error());
+        break;
+      }
+      counts.activity += *n;
+      if (*n < kActivityBatch) break;
+    }
+  }
   if (!done) {
     spdlog::warn("purge job: database unavailable, will retry");
   } else if (counts.sessions + counts.rate_events + counts.activity + counts.tokens + counts.mail > 0) {

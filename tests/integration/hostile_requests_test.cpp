@@ -225,6 +225,14 @@ const std::vector<Route>& Routes() {
        As::kAdmin,
        {{"status", R"("triaged")"}, {"reply", R"("Thanks")"}},
        {}},
+      {"GET", "/api/v1/me/activity", false, As::kUser, {}, {"action", "since", "until", "limit", "cursor"}},
+      {"GET",
+       "/api/v1/admin/activity",
+       false,
+       As::kAdmin,
+       {},
+       {"user_id", "action", "since", "until", "limit", "cursor"}},
+      {"GET", "/api/v1/me/export", false, As::kUser, {}, {}},
   };
   return routes;
 }

@@ -602,6 +602,72 @@ TYPED_TEST(StoreContract, PurgeEndedDeletesEndedSessionsAndTheirRefreshTokens) {
   EXPECT_EQ(this->Do([&](Connection& c) { return SessionStore::PurgeEnded(c, before); }), 0);
 }
 
+// ---- ActivityStore ----
+
+store::ActivityRow Event(int n, long long at, std::optional<std::string> actor, std::optional<std::string> target,
+                         const std::string& action = "task.created") {
+  store::ActivityRow r;
+  r.id = Id(n);
+  r.at = at;
+  r.actor_id = std::move(actor);
+  r.action = action;
+  if (target) r.target_type = "user";
+  r.target_id = std::move(target);
+  return r;
+}
+
+// The retention purge deletes in bounded statements: each call at most `limit` rows, the oldest
+// first, and never one at or after the cut.
+TYPED_TEST(StoreContract, ActivityPurgeBeforeDeletesAtMostItsLimitOldestFirst) {
+  for (int n = 1; n <= 7; ++n) {
+    this->Do([&](Connection& c) { store::ActivityStore::Insert(c, Event(n, kT0 - 100 + n, Id(900), std::nullopt)); });
+  }
+  this->Do([&](Connection& c) { store::ActivityStore::Insert(c, Event(8, kT0, Id(900), std::nullopt)); });
+  auto purge = [&] { return this->Do([&](Connection& c) { return store::ActivityStore::PurgeBefore(c, kT0, 3); }); };
+  EXPECT_EQ(purge(), 3);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM activity WHERE at < " + std::to_string(kT0 - 100 + 4)), 0);
+  EXPECT_EQ(purge(), 3);
+  EXPECT_EQ(purge(), 1);
+  EXPECT_EQ(purge(), 0);
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM activity"), 1);  // the event at the cut stays
+}
+
+// "Done by or to the user" merges two index scans: each event once (also one the user did to
+// itself), newest first by (at, id), and the keyset continues strictly after the last row.
+TYPED_TEST(StoreContract, ActivityListOfAUserMergesActorAndTargetOnce) {
+  const std::string alice = Id(901);
+  const std::string bob = Id(902);
+  this->Do([&](Connection& c) {
+    store::ActivityStore::Insert(c, Event(1, kT0 + 1, alice, alice, "auth.registered"));
+    store::ActivityStore::Insert(c, Event(2, kT0 + 2, bob, alice, "admin.user_updated"));
+    store::ActivityStore::Insert(c, Event(3, kT0 + 2, alice, std::nullopt));
+    store::ActivityStore::Insert(c, Event(4, kT0 + 3, bob, bob, "auth.registered"));
+    store::ActivityStore::Insert(c, Event(5, kT0 + 4, std::nullopt, alice, "auth.login_failed"));
+  });
+  store::ActivityQuery q;
+  q.user_id = alice;
+  q.limit = 10;
+  auto rows = this->Do([&](Connection& c) { return store::ActivityStore::List(c, q); });
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{Id(5), Id(3), Id(2), Id(1)}));
+  q.limit = 2;
+  q.after = store::ActivityQuery::Key{kT0 + 2, Id(3)};
+  rows = this->Do([&](Connection& c) { return store::ActivityStore::List(c, q); });
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id, Id(2));
+  EXPECT_EQ(rows[1].id, Id(1));
+  q = {};
+  q.action = "auth.registered";
+  q.since = kT0 + 1;
+  q.until = kT0 + 3;  // exclusive
+  rows = this->Do([&](Connection& c) { return store::ActivityStore::List(c, q); });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].id, Id(1));
+  EXPECT_EQ(rows[0].actor_id, alice);
+  EXPECT_EQ(rows[0].target_type, "user");
+}
+
 // ---- RateEventStore ----
 
 TYPED_TEST(StoreContract, RateWindowIncludesItsStartAndCountsOnlyItsBucketAndSubject) {

@@ -99,7 +99,7 @@ TEST(ConfigTest, MailBombingLimitsDefaultToThreeAnHourAndCanBeSet) {
   // Issue 11, item 4: verification resends and email changes per account.
   auto c = FromValues({});
   ASSERT_TRUE(c);
-  for (const char* name : {"verify_account", "email_change_account"}) {
+  for (const char* name : {"verify_account", "email_change_account", "export_user"}) {
     ASSERT_TRUE(c->rate_limits.contains(name)) << name;
     EXPECT_EQ(c->rate_limits.at(name).max_events, 3) << name;
     EXPECT_EQ(c->rate_limits.at(name).window, std::chrono::hours(1)) << name;
@@ -109,6 +109,9 @@ TEST(ConfigTest, MailBombingLimitsDefaultToThreeAnHourAndCanBeSet) {
   EXPECT_EQ(set->rate_limits.at("verify_account").max_events, 5);
   EXPECT_EQ(set->rate_limits.at("verify_account").window, std::chrono::hours(24));
   EXPECT_EQ(set->rate_limits.at("email_change_account").window, std::chrono::minutes(10));
+  auto exports = FromValues({{"IKIGAI_RATE_LIMITS", "export_user=10/1d"}});
+  ASSERT_TRUE(exports) << exports.error().detail;
+  EXPECT_EQ(exports->rate_limits.at("export_user").max_events, 10);
 }
 
 TEST(ConfigTest, ParsesListenAddresses) {
