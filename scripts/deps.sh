@@ -9,8 +9,10 @@ build=(g++ make cmake pkg-config librestinio-dev libasio-dev libhttp-parser-dev 
   libboost-dev  # SOCI 4.0.3 headers include Boost.Fusion (SOCI_HAVE_BOOST)
   john-data  # Openwall common-password list read by the password policy at start-up
   libkainjow-mustache-dev  # email templates
-  ca-certificates)  # verifying the SMTP server certificate (STARTTLS, smtps)
-test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-aiosmtpd curl)
+  ca-certificates  # verifying the SMTP server certificate (STARTTLS, smtps)
+  liboath-dev)  # RFC 6238 TOTP codes for two-factor sign-in
+test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-aiosmtpd curl
+  oathtool)  # TOTP codes computed independently of our code in the two-factor tests
 bench=(wrk curl jq nodejs npm mariadb-server mariadb-client python3)
 lint=(clang-format clang-tidy)
 

@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/validation.hpp"
+#include "auth/second_factor.hpp"
 #include "core/ids.hpp"
 #include "core/time_format.hpp"
 #include "store/columns.hpp"
+#include "store/mfa.hpp"
 #include "store/one_time_tokens.hpp"
 
 namespace ikigai::auth {
@@ -17,6 +19,10 @@ constexpr long long kRefreshGraceMs = 10'000;
 constexpr long long kNewAccountMs = 24LL * 3600 * 1000;
 constexpr std::string_view kStreamTicketPurpose = "stream_ticket";
 constexpr long long kStreamTicketMs = 60'000;
+constexpr std::string_view kMfaTokenPurpose = "mfa_login";
+constexpr long long kMfaTokenMs = 5LL * 60 * 1000;
+constexpr int kMfaMaxAttempts = 5;  // the fifth wrong code spends the mfa_token
+constexpr std::size_t kMaxMfaTokenBytes = 128;
 
 core::Error Invalid() {
   return core::Error{core::ErrorCode::kInvalidCredentials, "The login or password is incorrect.", {}, std::nullopt};
@@ -133,37 +139,13 @@ void AccountService::RecordLoginFailure(const std::optional<store::UserRow>& use
 core::Result<TokenPair> AccountService::Login(const std::string& login, const std::string& password,
                                               const core::RequestMeta& meta) {
   if (login.size() > kMaxIdentifierBytes) return RefuseImpossibleLogin(meta);
-  // Count this attempt as a failure before checking the password, so that concurrent attempts
-  // can never pass the limit together; a success takes the events back.
-  struct Reserved {
-    std::optional<store::UserRow> user;
-    long long account_event = 0;
-    long long address_event = 0;
-  };
-  auto reserved = [&]() -> core::Result<Reserved> {
-    Reserved r;
-    auto found = db_.Run([&](store::Connection& c) -> core::Result<std::optional<store::UserRow>> {
-      return store::UserStore::FindByLogin(c, login);
-    });
-    if (!found) return core::Fail(found.error());
-    r.user = std::move(*found);
-    const std::string subject = r.user ? "user:" + r.user->id : "login:" + store::LowerAscii(login);
-    auto address = limiter_.Consume(db_, "login_address", meta.ip);
-    if (!address) return core::Fail(address.error());
-    r.address_event = *address;
-    auto account = limiter_.Consume(db_, "login_account", subject);
-    if (!account) {
-      (void)db_.Run([&](store::Connection& c) -> core::Result<void> {
-        RateLimiter::Undo(c, r.address_event);
-        return {};
-      });
-      return core::Fail(account.error());
-    }
-    r.account_event = *account;
-    return r;
-  }();
+  auto found = db_.Run([&](store::Connection& c) -> core::Result<std::optional<store::UserRow>> {
+    return store::UserStore::FindByLogin(c, login);
+  });
+  if (!found) return core::Fail(found.error());
+  std::optional<store::UserRow> user = std::move(*found);
+  auto reserved = ReserveAttempt(user ? "user:" + user->id : "login:" + store::LowerAscii(login), meta);
   if (!reserved) return core::Fail(reserved.error());
-  std::optional<store::UserRow> user = std::move(reserved->user);
   VerifyResult verified;
   if (user) {
     verified = hasher_.Verify(password, user->password_hash);
@@ -174,25 +156,166 @@ core::Result<TokenPair> AccountService::Login(const std::string& login, const st
     RecordLoginFailure(user, meta);
     return core::Fail(Invalid());
   }
-  auto undone = db_.Run([&](store::Connection& c) -> core::Result<void> {
-    RateLimiter::Undo(c, reserved->account_event);
-    RateLimiter::Undo(c, reserved->address_event);
-    return {};
-  });
-  if (!undone) return core::Fail(undone.error());
+  if (auto undone = ReleaseAttempt(*reserved); !undone) return core::Fail(undone.error());
   if (user->disabled) return core::Fail(core::ErrorCode::kAccountDisabled, "This account is disabled.");
   if (config_.require_verified_email && !user->email_verified) {
     return core::Fail(core::ErrorCode::kEmailNotVerified, "Verify your email address before signing in.");
   }
   std::string new_hash;
   if (verified.needs_rehash) new_hash = hasher_.Hash(password);  // legacy bcrypt or old parameters
-  return db_.Transaction([&](store::Connection& c) -> core::Result<TokenPair> {
+  std::string mfa_token;
+  auto pair = db_.Transaction([&](store::Connection& c) -> core::Result<TokenPair> {
     if (!new_hash.empty()) {
       store::UserStore::UpdatePasswordHash(c, user->id, new_hash, core::ToMillis(clock_.Now()));
       user->password_hash = new_hash;
     }
+    // Two-factor sign-in on: no session yet, a token for the second step instead.
+    if (user->mfa_enabled) {
+      mfa_token = IssueMfaToken(c, user->id);
+      return TokenPair{};
+    }
     return StartSession(c, *user, meta);
   });
+  if (!pair || mfa_token.empty()) return pair;
+  core::Error second{core::ErrorCode::kMfaRequired,
+                     "Two-factor sign-in is on: send a code with this mfa_token to /api/v1/auth/login/mfa.",
+                     {}, std::nullopt};
+  second.members["mfa_token"] = mfa_token;
+  return core::Fail(std::move(second));
+}
+
+// Counted as a failed login before the secret is checked, so that concurrent attempts can never
+// pass the limit together; a success takes the events back (ReleaseAttempt).
+core::Result<AccountService::Reservation> AccountService::ReserveAttempt(const std::string& account_subject,
+                                                                          const core::RequestMeta& meta) {
+  Reservation r;
+  auto address = limiter_.Consume(db_, "login_address", meta.ip);
+  if (!address) return core::Fail(address.error());
+  r.address_event = *address;
+  auto account = limiter_.Consume(db_, "login_account", account_subject);
+  if (!account) {
+    (void)db_.Run([&](store::Connection& c) -> core::Result<void> {
+      RateLimiter::Undo(c, r.address_event);
+      return {};
+    });
+    return core::Fail(account.error());
+  }
+  r.account_event = *account;
+  return r;
+}
+
+core::Result<void> AccountService::ReleaseAttempt(const Reservation& r) {
+  return db_.Run([&](store::Connection& c) -> core::Result<void> {
+    RateLimiter::Undo(c, r.account_event);
+    RateLimiter::Undo(c, r.address_event);
+    return {};
+  });
+}
+
+std::string AccountService::IssueMfaToken(store::Connection& c, const std::string& user_id) {
+  const std::string token = core::RandomToken(random_, 32);
+  const long long now = core::ToMillis(clock_.Now());
+  store::OneTimeTokenRow row;
+  row.id = core::NewId(clock_, random_);
+  row.user_id = user_id;
+  row.purpose = std::string(kMfaTokenPurpose);
+  row.token_hash = HashToken(token);
+  row.created_at = now;
+  row.expires_at = now + kMfaTokenMs;
+  store::OneTimeTokenStore::Insert(c, row);
+  return token;
+}
+
+// The mfa_token's row while it can still be used; nullopt for an unknown, spent or expired one.
+std::optional<store::OneTimeTokenRow> AccountService::LiveMfaToken(store::Connection& c, const std::string& hash) const {
+  auto row = store::OneTimeTokenStore::FindForUpdate(c, hash);
+  if (!row || row->purpose != kMfaTokenPurpose || row->used_at || row->expires_at <= core::ToMillis(clock_.Now())) {
+    return std::nullopt;
+  }
+  return row;
+}
+
+core::Result<void> AccountService::CheckMfaLoginRate(const std::string& mfa_token, const core::RequestMeta& meta) {
+  return db_.Run([&](store::Connection& c) -> core::Result<void> {
+    std::optional<std::string> subject;
+    if (!mfa_token.empty() && mfa_token.size() <= kMaxMfaTokenBytes) {
+      if (auto row = LiveMfaToken(c, HashToken(mfa_token))) subject = "user:" + row->user_id;
+    }
+    return CheckLoginLimits(c, meta, subject);
+  });
+}
+
+core::Result<TokenPair> AccountService::LoginSecondStep(const std::string& mfa_token, const std::string& code,
+                                                        const core::RequestMeta& meta) {
+  const core::Error bad_token{core::ErrorCode::kInvalidToken,
+                              "The mfa_token is unknown, used or expired: sign in with the password again.",
+                              {}, std::nullopt};
+  if (mfa_token.empty() || mfa_token.size() > kMaxMfaTokenBytes) return core::Fail(bad_token);
+  const std::string hash = HashToken(mfa_token);
+  auto found = db_.Run([&](store::Connection& c) -> core::Result<std::optional<store::OneTimeTokenRow>> {
+    return LiveMfaToken(c, hash);
+  });
+  if (!found) return core::Fail(found.error());
+  if (!*found) return core::Fail(bad_token);
+  const store::OneTimeTokenRow token = std::move(**found);
+  auto reserved = ReserveAttempt("user:" + token.user_id, meta);
+  if (!reserved) return core::Fail(reserved.error());
+
+  bool wrong_code = false;
+  bool recovery_used = false;
+  std::optional<store::UserRow> user;
+  auto pair = db_.Transaction([&](store::Connection& c) -> core::Result<TokenPair> {
+    wrong_code = recovery_used = false;
+    const long long now = core::ToMillis(clock_.Now());
+    user = store::UserStore::FindById(c, token.user_id, /*for_update=*/true);
+    // Spent meanwhile (the fifth wrong code, a concurrent success), or two-factor sign-in was
+    // turned off since the password step: start again.
+    if (!user || !user->mfa_enabled || !LiveMfaToken(c, hash)) return core::Fail(bad_token);
+    const SecondFactor factor = SpendSecondFactor(c, user->id, code, now);
+    if (factor == SecondFactor::kNone) {
+      wrong_code = true;
+      return core::Fail(Invalid());
+    }
+    // Rolled back with the code's use: a disabled account spends nothing.
+    if (user->disabled) return core::Fail(core::ErrorCode::kAccountDisabled, "This account is disabled.");
+    if (!store::OneTimeTokenStore::Use(c, token.id, now)) return core::Fail(bad_token);
+    if (factor == SecondFactor::kRecoveryCode) {
+      recovery_used = true;
+      const long long left = store::MfaStore::CountRecoveryCodes(c, user->id);
+      NotifySecurity(c, *user, "A recovery code was used to sign in",
+                     "One of your recovery codes was used to sign in at " + core::FormatRfc3339(core::FromMillis(now)) +
+                         "; " + std::to_string(left) +
+                         " unused codes are left. If this was not you, change your password and turn two-factor "
+                         "sign-in off and on again.",
+                     {{"event", "recovery_code_used"}, {"recovery_codes_left", left}});
+    }
+    return StartSession(c, *user, meta);
+  });
+  if (wrong_code) {
+    auto counted = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+      (void)store::MfaStore::CountTokenAttempt(c, token.id, kMfaMaxAttempts, core::ToMillis(clock_.Now()));
+      recorder_.Record(c, meta, {.actor_id = token.user_id, .action = "auth.mfa_failed", .target_type = "user",
+                                 .target_id = token.user_id, .data = {{"step", "login"}}});
+      return {};
+    });
+    if (!counted) return core::Fail(counted.error());
+    return pair;  // the attempt stays counted as a failed login
+  }
+  if (auto undone = ReleaseAttempt(*reserved); !undone) return core::Fail(undone.error());
+  if (pair) AfterNotify();
+  return pair;
+}
+
+void AccountService::CountSecondFactorFailure(const store::UserRow& user, const std::string& step,
+                                              const core::RequestMeta& meta) {
+  auto counted = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
+    limiter_.Hit(c, "login_account", "user:" + user.id);
+    limiter_.Hit(c, "login_address", meta.ip);
+    recorder_.Record(c, meta, {.actor_id = user.id, .action = "auth.mfa_failed", .target_type = "user",
+                               .target_id = user.id, .data = {{"step", step}}});
+    return {};
+  });
+  if (!counted) spdlog::warn("request {}: could not record a wrong second factor", meta.request_id);
 }
 
 // An identifier longer than any username or email: no account can match, so neither the
@@ -384,12 +507,8 @@ core::Result<void> AccountService::ConfirmPassword(const store::UserRow& user, c
 void AccountService::NotifySecurity(store::Connection& c, const store::UserRow& user, std::string title,
                                     std::string body, nlohmann::json data) const {
   if (notifier_ == nullptr) return;
-  notify::Notice notice;
-  notice.kind = notify::Kind::kSecurity;
-  notice.title = std::move(title);
-  notice.body = std::move(body);
-  notice.data = std::move(data);
-  (void)notifier_->Notify(c, notify::Recipient::Of(user), notice);
+  (void)notifier_->Notify(c, notify::Recipient::Of(user),
+                          notify::SecurityNotice(std::move(title), std::move(body), std::move(data)));
 }
 
 void AccountService::AfterNotify() const {

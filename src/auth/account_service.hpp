@@ -16,6 +16,7 @@
 #include "notify/notifier.hpp"
 #include "core/request_meta.hpp"
 #include "store/database.hpp"
+#include "store/one_time_tokens.hpp"
 #include "store/sessions.hpp"
 #include "store/users.hpp"
 
@@ -75,6 +76,17 @@ class AccountService {
   // 401 invalid_credentials, 403 account_disabled / email_not_verified (after a correct password).
   [[nodiscard]] core::Result<TokenPair> Login(const std::string& login, const std::string& password,
                                               const core::RequestMeta& meta);
+  // The second step with two-factor sign-in on (the first answered 403 mfa_required with an
+  // mfa_token): 400 invalid_token for an unknown, spent or expired token (or two-factor sign-in
+  // turned off since); 401 invalid_credentials for a wrong or replayed code, which counts as a
+  // failed login of the account (the fifth spends the token); 403 account_disabled.
+  [[nodiscard]] core::Result<TokenPair> LoginSecondStep(const std::string& mfa_token, const std::string& code,
+                                                        const core::RequestMeta& meta);
+  // 429 when the address, or the account the token was issued for, failed to sign in too often.
+  [[nodiscard]] core::Result<void> CheckMfaLoginRate(const std::string& mfa_token, const core::RequestMeta& meta);
+  // A wrong second factor of a signed-in user (turning two-factor sign-in off, new recovery
+  // codes): counted as a failed login of the account and the address, recorded as auth.mfa_failed.
+  void CountSecondFactorFailure(const store::UserRow& user, const std::string& step, const core::RequestMeta& meta);
   [[nodiscard]] core::Result<TokenPair> Refresh(const std::string& refresh_token, const core::RequestMeta& meta);
 
   // From an access token to the live user and session; 401 for anything revoked or gone.
@@ -106,6 +118,14 @@ class AccountService {
   [[nodiscard]] const PasswordPolicy& Policy() const { return policy_; }
 
  private:
+  struct Reservation {
+    long long account_event = 0;
+    long long address_event = 0;
+  };
+  core::Result<Reservation> ReserveAttempt(const std::string& account_subject, const core::RequestMeta& meta);
+  core::Result<void> ReleaseAttempt(const Reservation& reservation);
+  std::string IssueMfaToken(store::Connection& c, const std::string& user_id);
+  std::optional<store::OneTimeTokenRow> LiveMfaToken(store::Connection& c, const std::string& hash) const;
   core::Result<TokenPair> StartSession(store::Connection& c, const store::UserRow& user,
                                        const core::RequestMeta& meta);
   void RecordLoginFailure(const std::optional<store::UserRow>& user, const core::RequestMeta& meta);

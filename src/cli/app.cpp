@@ -294,13 +294,15 @@ int RunServe(config::Config cfg) {
   users::ProfileService profile(*db, cfg, clock, random, accounts, recovery, outbox, notifier);
   users::AdminService admin(*db, clock, random);
   admin.SetNotifier(&notifier);
+  users::MfaService mfa(*db, clock, random, accounts, notifier);
   notify::NotificationService notifications(*db, notifier, clock, random);
   notify::Reminders reminders(*db, notifier, clock, cfg.public_url);
   notify::StreamHub hub(*db, clock);
   jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
   feedback::FeedbackService feedback_service(*db, cfg, clock, random, notifier);
-  http::Services services{*db,    accounts,      task_service, map_service, cursors,          recovery, profile,
-                          admin,  notifications, hub,          notifier,    feedback_service, &sender,  &jobs};
+  http::Services services{*db,   accounts, task_service,  map_service, cursors,  recovery,         profile,
+                          admin, mfa,      notifications, hub,         notifier, feedback_service, &sender,
+                          &jobs};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {
@@ -359,7 +361,7 @@ int Main(int argc, char** argv) {
   migrate_settings.AddTo(*migrate);
   app.add_subcommand("version", "Print the version");
 
-  // ikigai user create|list|set-role|disable|enable
+  // ikigai user create|list|set-role|disable|enable|mfa-reset
   SettingOptions user_settings;
   UserArgs user_args;
   CLI::App* user = app.add_subcommand("user", "Manage users from the command line");
@@ -380,8 +382,11 @@ int Main(int argc, char** argv) {
   disable->add_option("user", user_args.target, "id, username or email")->required();
   CLI::App* enable = user->add_subcommand("enable", "Enable a disabled user");
   enable->add_option("user", user_args.target, "id, username or email")->required();
+  CLI::App* mfa_reset =
+      user->add_subcommand("mfa-reset", "Turn two-factor sign-in off for a user who lost the device");
+  mfa_reset->add_option("user", user_args.target, "id, username or email")->required();
   // Settings such as --database-url may follow the nested command: let them reach `user`.
-  for (CLI::App* sub : {create, list, set_role, disable, enable}) sub->fallthrough();
+  for (CLI::App* sub : {create, list, set_role, disable, enable, mfa_reset}) sub->fallthrough();
 
   SettingOptions import_settings;
   ImportArgs import_args;
@@ -415,6 +420,7 @@ int Main(int argc, char** argv) {
   if (user->got_subcommand("set-role")) return RunUserSetRole(*cfg, user_args);
   if (user->got_subcommand("disable")) return RunUserSetDisabled(*cfg, user_args, true);
   if (user->got_subcommand("enable")) return RunUserSetDisabled(*cfg, user_args, false);
+  if (user->got_subcommand("mfa-reset")) return RunUserMfaReset(*cfg, user_args);
   return RunServe(*cfg);
 }
 

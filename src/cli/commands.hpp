@@ -29,6 +29,8 @@ int RunUserCreate(const config::Config& cfg, const UserArgs& args);
 int RunUserList(const config::Config& cfg, const UserArgs& args);
 int RunUserSetRole(const config::Config& cfg, const UserArgs& args);
 int RunUserSetDisabled(const config::Config& cfg, const UserArgs& args, bool disabled);
+// Turns two-factor sign-in off for a user who lost the device (as PATCH {"mfa_enabled": false}).
+int RunUserMfaReset(const config::Config& cfg, const UserArgs& args);
 
 struct ImportArgs {
   std::string from;  // mysql://user:pass@host:port/db of the original backend

@@ -1,4 +1,4 @@
-// `ikigai user create|list|set-role|disable|enable`: the first admin and day-to-day fixes.
+// `ikigai user create|list|set-role|disable|enable|mfa-reset`: the first admin and day-to-day fixes.
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
@@ -157,6 +157,12 @@ int RunUserSetDisabled(const config::Config& cfg, const UserArgs& args, bool dis
   users::AdminChanges change;
   change.disabled = disabled;
   return ApplyAdminChange(cfg, args, change, disabled ? " is disabled (sessions revoked)" : " is enabled");
+}
+
+int RunUserMfaReset(const config::Config& cfg, const UserArgs& args) {
+  users::AdminChanges change;
+  change.mfa_enabled = false;
+  return ApplyAdminChange(cfg, args, change, ": two-factor sign-in is off");
 }
 
 }  // namespace ikigai::cli

@@ -20,6 +20,7 @@ enum class ErrorCode {
   kForbidden,             // authenticated, not allowed
   kAccountDisabled,       // correct password, disabled account
   kEmailNotVerified,      // correct password, verification required
+  kMfaRequired,           // correct password, two-factor sign-in on: the second step is next
   kNotFound,              // no such resource, or someone else's
   kMethodNotAllowed,      // known path, wrong method
   kConflict,              // uniqueness or last-admin rule
@@ -45,6 +46,8 @@ struct Error {
   // 401 for an access token (API.md): "missing", "malformed", "expired" or "revoked"; empty
   // for other 401s (refresh tokens, failed logins).
   std::string reason{};
+  // Extension members of the problem body (RFC 9457 3.2), e.g. mfa_token of a 403 mfa_required.
+  std::map<std::string, std::string> members{};
 };
 
 template <class T>

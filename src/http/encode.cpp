@@ -39,6 +39,7 @@ nlohmann::json EncodeUser(const store::UserRow& u) {
           {"role", u.role},
           {"email_verified", u.email_verified},
           {"disabled", u.disabled},
+          {"mfa_enabled", u.mfa_enabled},
           {"created_at", Timestamp(u.created_at)},
           {"updated_at", Timestamp(u.updated_at)}};
 }

@@ -23,6 +23,7 @@ Text TextFor(ErrorCode code) {
     case ErrorCode::kForbidden: return {"Forbidden", "You are not allowed to do this."};
     case ErrorCode::kAccountDisabled: return {"Account disabled", "This account is disabled."};
     case ErrorCode::kEmailNotVerified: return {"Email not verified", "Verify your email address first."};
+    case ErrorCode::kMfaRequired: return {"Second factor required", "Send a code of your authenticator app."};
     case ErrorCode::kNotFound: return {"Not found", "No such resource."};
     case ErrorCode::kMethodNotAllowed: return {"Method not allowed", "This method is not allowed on this path."};
     case ErrorCode::kConflict: return {"Conflict", "The request conflicts with the current state."};
@@ -53,6 +54,7 @@ int StatusFor(ErrorCode code) {
     case ErrorCode::kForbidden: return 403;
     case ErrorCode::kAccountDisabled: return 403;
     case ErrorCode::kEmailNotVerified: return 403;
+    case ErrorCode::kMfaRequired: return 403;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kMethodNotAllowed: return 405;
     case ErrorCode::kConflict: return 409;
@@ -81,6 +83,7 @@ const char* CodeName(ErrorCode code) {
     case ErrorCode::kForbidden: return "forbidden";
     case ErrorCode::kAccountDisabled: return "account_disabled";
     case ErrorCode::kEmailNotVerified: return "email_not_verified";
+    case ErrorCode::kMfaRequired: return "mfa_required";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case ErrorCode::kConflict: return "conflict";
@@ -113,6 +116,7 @@ std::string ProblemBody(const core::Error& error, const std::string& request_id)
   };
   if (!error.fields.empty()) body["errors"] = error.fields;
   if (!error.reason.empty()) body["reason"] = error.reason;
+  for (const auto& [name, value] : error.members) body[name] = value;
   body["request_id"] = request_id;
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -32,7 +32,8 @@ Reply UpdateProfile(users::ProfileService& profile, Request& r) {
   in.display_name = f.String("display_name");
   in.email = f.String("email");
   in.current_password = f.String("current_password");
-  f.Refuse({"id", "role", "email_verified", "disabled", "pending_email", "created_at", "updated_at"}, kServerOwned);
+  f.Refuse({"id", "role", "email_verified", "disabled", "mfa_enabled", "pending_email", "created_at", "updated_at"},
+           kServerOwned);
   f.Refuse({"password", "new_password"}, "is changed with POST /api/v1/me/password");
   if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
   auto user = profile.Update(*r.auth, in, r.Meta());
@@ -127,6 +128,7 @@ Reply UpdateUser(users::AdminService& admin, Request& r) {
   in.role = f.String("role");
   in.disabled = f.Boolean("disabled");
   in.display_name = f.String("display_name");
+  in.mfa_enabled = f.Boolean("mfa_enabled");
   f.Refuse({"id", "email_verified", "pending_email", "created_at", "updated_at"}, kServerOwned);
   f.Refuse({"username", "email", "password"}, "can only be changed by the account's owner");
   if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);

@@ -3,6 +3,7 @@
 
 #include "http/account_handlers.hpp"
 #include "http/feedback_handlers.hpp"
+#include "http/mfa_handlers.hpp"
 #include "http/activity_handlers.hpp"
 #include "http/notification_handlers.hpp"
 #include "http/operations.hpp"
@@ -19,6 +20,7 @@ void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterRecoveryRoutes(router, services.recovery);
   RegisterProfileRoutes(router, services.profile);
   RegisterAdminRoutes(router, services.admin, services.cursors);
+  RegisterMfaRoutes(router, services.accounts, services.mfa);
   RegisterFeedbackRoutes(router, services.feedback, services.cursors);
   RegisterNotificationRoutes(router, {services.notifications, services.hub, services.accounts, services.cursors,
                                       server.MaxStreams()});

@@ -15,6 +15,7 @@
 #include "http/server.hpp"
 #include "store/database.hpp"
 #include "users/admin_service.hpp"
+#include "users/mfa_service.hpp"
 #include "users/profile_service.hpp"
 
 namespace ikigai::http {
@@ -29,6 +30,7 @@ struct Services {
   auth::RecoveryService& recovery;
   users::ProfileService& profile;
   users::AdminService& admin;
+  users::MfaService& mfa;
   notify::NotificationService& notifications;
   notify::StreamHub& hub;
   const notify::Notifier& notifier;

@@ -60,6 +60,16 @@ struct Notice {
   std::optional<std::string> mail_to{};
 };
 
+// A security notice with the generic security email.
+[[nodiscard]] inline Notice SecurityNotice(std::string title, std::string body, nlohmann::json data) {
+  Notice n;
+  n.kind = Kind::kSecurity;
+  n.title = std::move(title);
+  n.body = std::move(body);
+  n.data = std::move(data);
+  return n;
+}
+
 // A security notice whose email is one of the existing security mails (template `mail_template`
 // with its own values) rather than the generic one.
 [[nodiscard]] inline Notice SecurityMail(std::string title, std::string body, nlohmann::json data,

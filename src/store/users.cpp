@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* kColumns =
     "SELECT id, username, email, display_name, password_hash, role, email_verified, disabled, "
-    "pending_email, legacy_id, created_at, updated_at FROM users ";
+    "pending_email, legacy_id, created_at, updated_at, mfa_enabled FROM users ";
 
 struct UserInto {
   UserRow row;
@@ -25,6 +25,7 @@ struct UserInto {
   soci::indicator pending_ind = soci::i_null;
   long long legacy = 0;
   soci::indicator legacy_ind = soci::i_null;
+  int mfa_enabled = 0;
 
   // For statements built at run time: the same columns, in kColumns' order.
   void Bind(soci::statement& st) {
@@ -40,12 +41,14 @@ struct UserInto {
     st.exchange(soci::into(legacy, legacy_ind));
     st.exchange(soci::into(row.created_at));
     st.exchange(soci::into(row.updated_at));
+    st.exchange(soci::into(mfa_enabled));
   }
 
   std::optional<UserRow> Finish(bool got) {
     if (!got) return std::nullopt;
     row.email_verified = email_verified != 0;
     row.disabled = disabled != 0;
+    row.mfa_enabled = mfa_enabled != 0;
     if (pending_ind == soci::i_ok) row.pending_email = pending;
     if (legacy_ind == soci::i_ok) row.legacy_id = legacy;
     return row;
@@ -60,7 +63,7 @@ std::optional<UserRow> Select(Connection& c, const std::string& tail, Binds&&...
       soci::into(u.row.username), soci::into(u.row.email), soci::into(u.row.display_name),
       soci::into(u.row.password_hash), soci::into(u.row.role), soci::into(u.email_verified),
       soci::into(u.disabled), soci::into(u.pending, u.pending_ind), soci::into(u.legacy, u.legacy_ind),
-      soci::into(u.row.created_at), soci::into(u.row.updated_at);
+      soci::into(u.row.created_at), soci::into(u.row.updated_at), soci::into(u.mfa_enabled);
   return u.Finish(c.Sql().got_data());
 }
 
@@ -76,13 +79,13 @@ struct SessionUserQuery {
   explicit SessionUserQuery(soci::session& sql)
       : st((sql.prepare << "SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.role, "
                            "u.email_verified, u.disabled, u.pending_email, u.legacy_id, u.created_at, u.updated_at, "
-                           "s.revoked_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id "
+                           "s.revoked_at, s.expires_at, u.mfa_enabled FROM sessions s JOIN users u ON u.id = s.user_id "
                            "WHERE s.id = :sid",
             soci::use(session_id), soci::into(u.row.id), soci::into(u.row.username), soci::into(u.row.email),
             soci::into(u.row.display_name), soci::into(u.row.password_hash), soci::into(u.row.role),
             soci::into(u.email_verified), soci::into(u.disabled), soci::into(u.pending, u.pending_ind),
             soci::into(u.legacy, u.legacy_ind), soci::into(u.row.created_at), soci::into(u.row.updated_at),
-            soci::into(revoked, revoked_ind), soci::into(expires))) {}
+            soci::into(revoked, revoked_ind), soci::into(expires), soci::into(u.mfa_enabled))) {}
 };
 
 const int kSessionUserQueryTag = 0;
@@ -90,7 +93,7 @@ const int kSessionUserMysqlTag = 0;
 
 constexpr const char* kSessionUserSql =
     "SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.role, u.email_verified, u.disabled, "
-    "u.pending_email, u.legacy_id, u.created_at, u.updated_at, s.revoked_at, s.expires_at "
+    "u.pending_email, u.legacy_id, u.created_at, u.updated_at, s.revoked_at, s.expires_at, u.mfa_enabled "
     "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?";
 
 // The same query as a server-side prepared statement on MariaDB (see MysqlStatement).
@@ -118,6 +121,7 @@ std::optional<SessionUser> FindBySessionMysql(Connection& c, const std::string& 
   u.updated_at = number(11);
   if (r[12]) out.session_revoked_at = number(12);
   out.session_expires_at = number(13);
+  u.mfa_enabled = number(14) != 0;
   return out;
 }
 

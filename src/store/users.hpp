@@ -19,6 +19,7 @@ struct UserRow {
   std::string role = "user";
   bool email_verified = false;
   bool disabled = false;
+  bool mfa_enabled = false;  // two-factor sign-in on (the secret itself stays in store/mfa)
   std::optional<std::string> pending_email;
   std::optional<long long> legacy_id;
   long long created_at = 0;  // ms

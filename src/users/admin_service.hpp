@@ -20,6 +20,8 @@ struct AdminChanges {
   std::optional<std::string> role;
   std::optional<bool> disabled;
   std::optional<std::string> display_name;
+  // Only false: turns two-factor sign-in off for a user who lost the device (true is 422).
+  std::optional<bool> mfa_enabled;
 };
 
 class AdminService {
@@ -43,6 +45,10 @@ class AdminService {
                                           const core::RequestMeta& meta);
 
  private:
+  // Inside the change's transaction: a security notice to the user (none without a notifier).
+  void Notify(store::Connection& c, const store::UserRow& user, std::string title, std::string body,
+              nlohmann::json data) const;
+
   store::Database& db_;
   const core::Clock& clock_;
   activity::Recorder recorder_;

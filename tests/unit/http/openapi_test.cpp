@@ -38,11 +38,12 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   auth::RecoveryService recovery(db, *cfg, clock, random, hasher, policy, outbox, notifier);
   users::ProfileService profile(db, *cfg, clock, random, accounts, recovery, outbox, notifier);
   users::AdminService admin(db, clock, random);
+  users::MfaService mfa(db, clock, random, accounts, notifier);
   notify::NotificationService notifications(db, notifier, clock, random);
   notify::StreamHub hub(db, clock);
   feedback::FeedbackService feedback_service(db, *cfg, clock, random, notifier);
-  Services services{db, accounts, task_service, map_service, cursors, recovery, profile, admin, notifications, hub,
-                    notifier, feedback_service, nullptr};
+  Services services{db,  accounts,      task_service, map_service, cursors,          recovery, profile,
+                    admin, mfa,           notifications, hub,      notifier,         feedback_service, nullptr};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());
