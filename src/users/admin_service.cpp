@@ -74,7 +74,7 @@ core::Result<store::UserRow> AdminService::Update(const std::optional<std::strin
     nlohmann::json data = {{"fields", fields}};
     if (mfa_reset) {
       (void)store::MfaStore::Disable(c, id, now);
-      Notify(c, user, "Two-factor sign-in is off",
+      Notify(c, user, "Two-factor sign-in was turned off by an administrator",
              "An administrator turned two-factor sign-in off for your account, as asked when a device is lost. "
              "Signing in asks only for the password now; turn it on again in your settings. If you did not ask "
              "for this, contact the administrators and change your password.",

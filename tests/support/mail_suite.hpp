@@ -114,6 +114,11 @@ class MailSuite : public ::testing::Test {
     (void)Server();
     return server_->Db();
   }
+  // The database the suite's server uses (for the command line on the same data).
+  static const std::string& DatabaseUrl() {
+    (void)Server();
+    return server_->DatabaseUrl();
+  }
 
   // Registers `who` (201) and waits for the verification mail; returns the user's id and the
   // token of that mail.
