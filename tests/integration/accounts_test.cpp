@@ -55,7 +55,7 @@ bool IsUuidV7(const json& value) {
                                     const std::string& display_name) {
   const std::set<std::string> expected = {"id",       "username",   "email",
                                           "display_name", "role",   "email_verified",
-                                          "disabled", "created_at", "updated_at"};
+                                          "disabled", "mfa_enabled", "created_at", "updated_at"};
   if (!user.is_object()) return ::testing::AssertionFailure() << "not an object: " << user;
   std::set<std::string> keys;
   for (const auto& [key, value] : user.items()) keys.insert(key);
@@ -63,7 +63,7 @@ bool IsUuidV7(const json& value) {
   if (!IsUuidV7(user["id"])) return ::testing::AssertionFailure() << "id: " << user;
   if (user["username"] != who.username || user["email"] != who.email ||
       user["display_name"] != display_name || user["role"] != "user" ||
-      user["email_verified"] != false || user["disabled"] != false) {
+      user["email_verified"] != false || user["disabled"] != false || user["mfa_enabled"] != false) {
     return ::testing::AssertionFailure() << "values differ for " << who.username << ": " << user;
   }
   if (!IsTimestamp(user["created_at"]) || !IsTimestamp(user["updated_at"])) {
