@@ -31,9 +31,12 @@
 #include "jobs/runner.hpp"
 #include "notify/notification_service.hpp"
 #include "notify/notifier.hpp"
+#include "notify/push_subscriptions.hpp"
 #include "feedback/feedback_service.hpp"
 #include "notify/reminders.hpp"
 #include "notify/stream_hub.hpp"
+#include "push/base64url.hpp"
+#include "push/vapid_key.hpp"
 #include "http/server.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
@@ -82,22 +85,24 @@ std::optional<config::Config> LoadConfig(const SettingOptions& options) {
   return *cfg;
 }
 
-// Development only: a random JWT secret made once and kept in the data folder (mode 0600).
-bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
-  if (!cfg.jwt_secrets.empty()) return true;
-  const std::filesystem::path file = std::filesystem::path(cfg.data_dir) / "jwt_secret";
+// Development only: a secret made once and kept in the data folder as `name` (mode 0600), for the
+// setting `variable` left unset. The file's first line is used when `valid` accepts it; otherwise
+// `make` gives a new one, written atomically.
+std::optional<std::string> DevelopmentSecretFile(const config::Config& cfg, const char* name, const char* variable,
+                                                 const std::function<bool(const std::string&)>& valid,
+                                                 const std::function<std::string()>& make) {
+  const std::filesystem::path file = std::filesystem::path(cfg.data_dir) / name;
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (std::ifstream in(file); in) {
     std::string secret;
     std::getline(in, secret);
-    if (secret.size() >= 32) {
-      cfg.jwt_secrets.push_back(secret);
-      spdlog::warn("IKIGAI_JWT_SECRET is not set: using the development secret in {}", file.string());
-      return true;
+    if (valid(secret)) {
+      spdlog::warn("{} is not set: using the development value in {}", variable, file.string());
+      return secret;
     }
   }
-  const std::string secret = core::RandomToken(random, 48);
+  const std::string secret = make();
   const std::string tmp = file.string() + ".tmp";
   const mode_t old_mask = umask(077);
   {
@@ -105,8 +110,8 @@ bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
     out << secret << "\n";
     if (!out.flush()) {
       umask(old_mask);
-      spdlog::error("cannot write the development JWT secret to {}", tmp);
-      return false;
+      spdlog::error("cannot write the development value of {} to {}", variable, tmp);
+      return std::nullopt;
     }
   }
   umask(old_mask);
@@ -114,11 +119,34 @@ bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
   std::filesystem::rename(tmp, file, ec);
   if (ec) {
     spdlog::error("cannot create {}: {}", file.string(), ec.message());
-    return false;
+    return std::nullopt;
   }
-  cfg.jwt_secrets.push_back(secret);
-  spdlog::warn("IKIGAI_JWT_SECRET is not set: generated a development secret in {} (never do this in production)",
+  spdlog::warn("{} is not set: generated a development value in {} (never do this in production)", variable,
                file.string());
+  return secret;
+}
+
+// Development only: a random JWT secret made once and kept in the data folder.
+bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
+  if (!cfg.jwt_secrets.empty()) return true;
+  auto secret = DevelopmentSecretFile(
+      cfg, "jwt_secret", "IKIGAI_JWT_SECRET", [](const std::string& s) { return s.size() >= 32; },
+      [&random] { return core::RandomToken(random, 48); });
+  if (!secret) return false;
+  cfg.jwt_secrets.push_back(*secret);
+  return true;
+}
+
+// Development only: a VAPID key pair made once and kept in the data folder (the base64url scalar),
+// so that browsers' subscriptions stay valid across restarts.
+bool EnsureDevelopmentVapidKey(config::Config& cfg) {
+  if (!cfg.vapid_private_key.empty()) return true;
+  auto key = DevelopmentSecretFile(
+      cfg, "vapid_private_key", "IKIGAI_VAPID_PRIVATE_KEY",
+      [](const std::string& s) { return push::ParseVapidPrivateKey(s).has_value(); },
+      [] { return push::Base64UrlEncode(push::EcKey::Generate().PrivateScalar()); });
+  if (!key) return false;
+  cfg.vapid_private_key = *key;
   return true;
 }
 
@@ -152,6 +180,7 @@ void SecureDataFolder(const config::Config& cfg) {
   fs::create_directories(dir, ec);
   NarrowToOwner(dir, kPrivateFolder);
   NarrowToOwner(dir / "jwt_secret", kPrivateFile);
+  NarrowToOwner(dir / "vapid_private_key", kPrivateFile);
   const fs::path mail = dir / "mail";
   NarrowToOwner(mail, kPrivateFolder);
   for (const auto& entry : fs::directory_iterator(mail, ec)) {
@@ -233,6 +262,9 @@ int RunServe(config::Config cfg) {
   core::SodiumRandom random;
   SecureDataFolder(cfg);
   if (!EnsureDevelopmentSecret(cfg, random)) return kExitFailure;
+  if (!EnsureDevelopmentVapidKey(cfg)) return kExitFailure;
+  // config::FromValues checked a given key and the development one was checked when read.
+  const push::EcKey vapid_key = *push::ParseVapidPrivateKey(cfg.vapid_private_key);
   auto db = OpenDatabase(cfg, cfg.db_pool_size + cfg.hash_threads);
   if (!db) return kExitUsage;
   if (cfg.env == config::Environment::kDevelopment && cfg.cors_origins.empty()) {
@@ -299,8 +331,10 @@ int RunServe(config::Config cfg) {
   notify::StreamHub hub(*db, clock);
   jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
   feedback::FeedbackService feedback_service(*db, cfg, clock, random, notifier);
+  notify::PushSubscriptionService push_subscriptions(*db, clock, random, cfg.push_allow_http);
   http::Services services{*db,    accounts,      task_service, map_service, cursors,          recovery, profile,
-                          admin,  notifications, hub,          notifier,    feedback_service, &sender,  &jobs};
+                          admin,  notifications, hub,          notifier,    feedback_service, &sender,  &jobs,
+                          &push_subscriptions, push::Base64UrlEncode(vapid_key.PublicPoint())};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {

@@ -41,8 +41,9 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   notify::NotificationService notifications(db, notifier, clock, random);
   notify::StreamHub hub(db, clock);
   feedback::FeedbackService feedback_service(db, *cfg, clock, random, notifier);
+  notify::PushSubscriptionService push(db, clock, random, false);
   Services services{db, accounts, task_service, map_service, cursors, recovery, profile, admin, notifications, hub,
-                    notifier, feedback_service, nullptr};
+                    notifier, feedback_service, nullptr, nullptr, &push, "key"};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());
