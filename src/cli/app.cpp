@@ -31,6 +31,8 @@
 #include "jobs/runner.hpp"
 #include "notify/notification_service.hpp"
 #include "notify/notifier.hpp"
+#include "notify/push_channel.hpp"
+#include "notify/push_sender.hpp"
 #include "notify/push_subscriptions.hpp"
 #include "feedback/feedback_service.hpp"
 #include "notify/reminders.hpp"
@@ -316,6 +318,11 @@ int RunServe(config::Config cfg) {
   notify::Notifier notifier(clock, random);
   notify::EmailChannel email_channel(outbox, cfg.public_url);
   notifier.AddChannel(&email_channel);
+  notify::PushChannel push_channel(clock, random);
+  notifier.AddChannel(&push_channel);
+  notify::PushSender push_sender(*db, vapid_key,
+                                 {cfg.vapid_subject, cfg.push_retry_min, cfg.push_timeout, cfg.push_parallel}, clock,
+                                 random);
   accounts.SetNotifier(&notifier);
   auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox, notifier);
   accounts.SetMailHook(&recovery);
@@ -334,7 +341,7 @@ int RunServe(config::Config cfg) {
   notify::PushSubscriptionService push_subscriptions(*db, clock, random, cfg.push_allow_http);
   http::Services services{*db,    accounts,      task_service, map_service, cursors,          recovery, profile,
                           admin,  notifications, hub,          notifier,    feedback_service, &sender,  &jobs,
-                          &push_subscriptions, push::Base64UrlEncode(vapid_key.PublicPoint())};
+                          &push_subscriptions, push::Base64UrlEncode(vapid_key.PublicPoint()), &push_sender};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {
@@ -354,15 +361,21 @@ int RunServe(config::Config cfg) {
     (void)notifications.PurgeOld();
   });
   jobs.Add("reminders", [&] { (void)reminders.RunOnce(); });
+  // Pushes on a thread of their own: a slow push service never holds up reminders or mail.
+  jobs::Runner push_jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
+  push_jobs.Add("push", [&] { (void)push_sender.RunOnce(); });
+  push_channel.SetWake([&push_jobs] { push_jobs.Wake(); });
   jobs.Add("announcements", [&] { (void)notifications.FanOut(); });
   outbox.SetWake([&jobs] { jobs.Wake(); });
   notifications.SetWake([&jobs] { jobs.Wake(); });
   jobs.Start();
+  push_jobs.Start();
   hub.Start();
   // On SIGTERM the streams end first, so that they do not hold the drain up.
   server.Run(std::chrono::seconds(10), [&] {
     hub.Stop();
     jobs.Stop();
+    push_jobs.Stop();
   });
   background.Stop();
   db->Close();
