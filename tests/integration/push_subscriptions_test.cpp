@@ -257,6 +257,22 @@ TEST_F(PushSubscriptionsTest, AnEndpointRegisteredByAnotherUserMovesToTheCaller)
             1);
 }
 
+TEST_F(PushSubscriptionsTest, TheExportHasEndpointsAndDatesButNoKeys) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "push_export");
+  ASSERT_EQ(Subscribe(http, user, Subscription(Endpoint("export-1"))).status, 201);
+  auto res = http.Get("/api/v1/me/export", "", user.auth);
+  ASSERT_EQ(res.status, 200) << res;
+  const json subs = res.Json()["push_subscriptions"];
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_EQ(subs[0]["endpoint"], Endpoint("export-1"));
+  EXPECT_TRUE(subs[0]["created_at"].is_string());
+  EXPECT_TRUE(subs[0]["last_success_at"].is_null());
+  EXPECT_EQ(subs[0].size(), 3u) << subs[0];
+  EXPECT_EQ(res.body.find(kAuth), std::string::npos);
+  EXPECT_EQ(res.body.find(std::string(kP256dh).substr(0, 40)), std::string::npos);
+}
+
 TEST_F(PushSubscriptionsTest, DeletingTheAccountDeletesItsSubscriptions) {
   Http http(Server());
   auto user = support::NewApiUser(http, "push_gone");
