@@ -1,6 +1,7 @@
 // Defaults, parsing and validation of every setting; the only place that knows variable names.
 #include "config/config.hpp"
 
+#include "core/text.hpp"
 #include "push/vapid_key.hpp"
 
 #include <arpa/inet.h>
@@ -63,16 +64,6 @@ const std::map<std::string, RateLimit>& DefaultRateLimits() {
       {"export_user", {3, std::chrono::hours{1}}},
   };
   return kDefaults;
-}
-
-// The address of a From: value, "Name <a@b>" or "a@b".
-std::string MailAddress(const std::string& from) {
-  const auto open = from.rfind('<');
-  const auto close = from.rfind('>');
-  if (open != std::string::npos && close != std::string::npos && close > open) {
-    return from.substr(open + 1, close - open - 1);
-  }
-  return from;
 }
 
 }  // namespace
@@ -355,7 +346,7 @@ core::Result<Config> FromValues(const std::map<std::string, std::string>& values
     return core::Fail(Bad("IKIGAI_VAPID_PRIVATE_KEY", "is required when IKIGAI_ENV=production"));
   }
   c.vapid_subject = get("IKIGAI_VAPID_SUBJECT");
-  if (c.vapid_subject.empty()) c.vapid_subject = "mailto:" + MailAddress(c.mail_from);
+  if (c.vapid_subject.empty()) c.vapid_subject = "mailto:" + core::MailboxAddress(c.mail_from);
   if ((c.vapid_subject.rfind("mailto:", 0) != 0 && c.vapid_subject.rfind("https://", 0) != 0) ||
       c.vapid_subject.size() > 512 || c.vapid_subject.find_first_of("\r\n\"\\") != std::string::npos) {
     return core::Fail(Bad("IKIGAI_VAPID_SUBJECT", "must be a mailto: or https: URI"));

@@ -43,6 +43,19 @@ std::vector<PushSubscriptionRow> Select(Connection& c, const std::string& sql, B
   return rows;
 }
 
+// The optional columns of a row as SOCI binds them.
+struct NullableColumns {
+  std::string agent;
+  soci::indicator agent_ind;
+  long long expiration;
+  soci::indicator expiration_ind;
+  explicit NullableColumns(const PushSubscriptionRow& r)
+      : agent(r.user_agent.value_or("")),
+        agent_ind(r.user_agent ? soci::i_ok : soci::i_null),
+        expiration(r.expiration_time.value_or(0)),
+        expiration_ind(r.expiration_time ? soci::i_ok : soci::i_null) {}
+};
+
 }  // namespace
 
 std::optional<PushSubscriptionRow> PushStore::FindByEndpoint(Connection& c, const std::string& endpoint) {
@@ -91,25 +104,19 @@ std::vector<PushSubscriptionRow> PushStore::Page(Connection& c, const std::strin
 }
 
 void PushStore::Insert(Connection& c, const PushSubscriptionRow& r) {
-  const std::string agent = r.user_agent.value_or("");
-  soci::indicator agent_ind = r.user_agent ? soci::i_ok : soci::i_null;
-  long long expiration = r.expiration_time.value_or(0);
-  soci::indicator expiration_ind = r.expiration_time ? soci::i_ok : soci::i_null;
+  NullableColumns n(r);
   c.Sql() << "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, user_agent, expiration_time, "
              "created_at, registered_at) VALUES (:id, :u, :e, :p, :a, :ua, :x, :c, :r)",
       soci::use(r.id), soci::use(r.user_id), soci::use(r.endpoint), soci::use(r.p256dh), soci::use(r.auth),
-      soci::use(agent, agent_ind), soci::use(expiration, expiration_ind), soci::use(r.created_at),
+      soci::use(n.agent, n.agent_ind), soci::use(n.expiration, n.expiration_ind), soci::use(r.created_at),
       soci::use(r.registered_at);
 }
 
 void PushStore::Reregister(Connection& c, const PushSubscriptionRow& r) {
-  const std::string agent = r.user_agent.value_or("");
-  soci::indicator agent_ind = r.user_agent ? soci::i_ok : soci::i_null;
-  long long expiration = r.expiration_time.value_or(0);
-  soci::indicator expiration_ind = r.expiration_time ? soci::i_ok : soci::i_null;
+  NullableColumns n(r);
   c.Sql() << "UPDATE push_subscriptions SET p256dh = :p, auth = :a, user_agent = :ua, expiration_time = :x, "
              "registered_at = :r WHERE id = :id",
-      soci::use(r.p256dh), soci::use(r.auth), soci::use(agent, agent_ind), soci::use(expiration, expiration_ind),
+      soci::use(r.p256dh), soci::use(r.auth), soci::use(n.agent, n.agent_ind), soci::use(n.expiration, n.expiration_ind),
       soci::use(r.registered_at), soci::use(r.id);
 }
 
