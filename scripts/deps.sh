@@ -9,10 +9,12 @@ build=(g++ make cmake pkg-config librestinio-dev libasio-dev libhttp-parser-dev 
   libboost-dev  # SOCI 4.0.3 headers include Boost.Fusion (SOCI_HAVE_BOOST)
   john-data  # Openwall common-password list read by the password policy at start-up
   libkainjow-mustache-dev  # email templates
+  libssl-dev  # Web Push: RFC 8291 ECDH/HKDF/AES-128-GCM and RFC 8292 ES256 through OpenSSL 3 EVP
   ca-certificates  # verifying the SMTP server certificate (STARTTLS, smtps)
   liboath-dev)  # RFC 6238 TOTP codes for two-factor sign-in
 test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-aiosmtpd curl
-  oathtool)  # TOTP codes computed independently of our code in the two-factor tests
+  oathtool  # TOTP codes computed independently of our code in the two-factor tests
+  python3-cryptography)  # the test push service verifies VAPID and decrypts aes128gcm independently of our code
 bench=(wrk curl jq nodejs npm mariadb-server mariadb-client python3)
 lint=(clang-format clang-tidy)
 

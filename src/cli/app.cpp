@@ -1,11 +1,6 @@
 // Subcommands and the assembly of the running server.
 #include "cli/app.hpp"
 
-#include <CLI/CLI.hpp>
-#include <sodium.h>
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,26 +10,36 @@
 #include <iostream>
 #include <map>
 
-#include "cli/commands.hpp"
-#include "cli/logging.hpp"
-#include "config/config.hpp"
-#include "core/random.hpp"
+#include <CLI/CLI.hpp>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
 #include "auth/access_tokens.hpp"
 #include "auth/account_service.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/password_policy.hpp"
+#include "cli/commands.hpp"
+#include "cli/logging.hpp"
+#include "config/config.hpp"
+#include "core/random.hpp"
+#include "feedback/feedback_service.hpp"
 #include "http/account_handlers.hpp"
 #include "http/routes.hpp"
-#include "mail/mailer.hpp"
-#include "mail/outbox.hpp"
+#include "http/server.hpp"
 #include "jobs/purge.hpp"
 #include "jobs/runner.hpp"
+#include "mail/mailer.hpp"
+#include "mail/outbox.hpp"
 #include "notify/notification_service.hpp"
 #include "notify/notifier.hpp"
-#include "feedback/feedback_service.hpp"
+#include "notify/push_channel.hpp"
+#include "notify/push_sender.hpp"
+#include "notify/push_subscriptions.hpp"
 #include "notify/reminders.hpp"
 #include "notify/stream_hub.hpp"
-#include "http/server.hpp"
+#include "push/base64url.hpp"
+#include "push/vapid_key.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
 
@@ -45,14 +50,14 @@
 namespace ikigai::cli {
 namespace {
 
-
 // Flags given on the command line win over environment variables; both feed config::FromValues.
 class SettingOptions {
  public:
   void AddTo(CLI::App& app) {
     for (const auto& s : config::Settings()) {
       std::string help = std::string(s.help) + " [env " + s.env + "]";
-      if (s.default_value != nullptr && *s.default_value != '\0') help += " (default " + std::string(s.default_value) + ")";
+      if (s.default_value != nullptr && *s.default_value != '\0')
+        help += " (default " + std::string(s.default_value) + ")";
       options_.emplace_back(s.env, app.add_option(s.flag, flag_values_[s.env], help));
     }
   }
@@ -82,22 +87,25 @@ std::optional<config::Config> LoadConfig(const SettingOptions& options) {
   return *cfg;
 }
 
-// Development only: a random JWT secret made once and kept in the data folder (mode 0600).
-bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
-  if (!cfg.jwt_secrets.empty()) return true;
-  const std::filesystem::path file = std::filesystem::path(cfg.data_dir) / "jwt_secret";
+// Development only: a secret made once and kept in the data folder as `name` (mode 0600), for the
+// setting `variable` left unset. The file's first line is used when `valid` accepts it; otherwise
+// `make` gives a new one, written atomically.
+std::optional<std::string> DevelopmentSecretFile(
+    const config::Config& cfg, const char* name, const char* variable,
+    const std::function<bool(const std::string&)>& valid,
+    const std::function<std::string()>& make) {
+  const std::filesystem::path file = std::filesystem::path(cfg.data_dir) / name;
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (std::ifstream in(file); in) {
     std::string secret;
     std::getline(in, secret);
-    if (secret.size() >= 32) {
-      cfg.jwt_secrets.push_back(secret);
-      spdlog::warn("IKIGAI_JWT_SECRET is not set: using the development secret in {}", file.string());
-      return true;
+    if (valid(secret)) {
+      spdlog::warn("{} is not set: using the development value in {}", variable, file.string());
+      return secret;
     }
   }
-  const std::string secret = core::RandomToken(random, 48);
+  const std::string secret = make();
   const std::string tmp = file.string() + ".tmp";
   const mode_t old_mask = umask(077);
   {
@@ -105,20 +113,44 @@ bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
     out << secret << "\n";
     if (!out.flush()) {
       umask(old_mask);
-      spdlog::error("cannot write the development JWT secret to {}", tmp);
-      return false;
+      spdlog::error("cannot write the development value of {} to {}", variable, tmp);
+      return std::nullopt;
     }
   }
   umask(old_mask);
-  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  std::filesystem::permissions(
+      tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   std::filesystem::rename(tmp, file, ec);
   if (ec) {
     spdlog::error("cannot create {}: {}", file.string(), ec.message());
-    return false;
+    return std::nullopt;
   }
-  cfg.jwt_secrets.push_back(secret);
-  spdlog::warn("IKIGAI_JWT_SECRET is not set: generated a development secret in {} (never do this in production)",
-               file.string());
+  spdlog::warn("{} is not set: generated a development value in {} (never do this in production)",
+               variable, file.string());
+  return secret;
+}
+
+// Development only: a random JWT secret made once and kept in the data folder.
+bool EnsureDevelopmentSecret(config::Config& cfg, core::Random& random) {
+  if (!cfg.jwt_secrets.empty()) return true;
+  auto secret = DevelopmentSecretFile(
+      cfg, "jwt_secret", "IKIGAI_JWT_SECRET", [](const std::string& s) { return s.size() >= 32; },
+      [&random] { return core::RandomToken(random, 48); });
+  if (!secret) return false;
+  cfg.jwt_secrets.push_back(*secret);
+  return true;
+}
+
+// Development only: a VAPID key pair made once and kept in the data folder (the base64url scalar),
+// so that browsers' subscriptions stay valid across restarts.
+bool EnsureDevelopmentVapidKey(config::Config& cfg) {
+  if (!cfg.vapid_private_key.empty()) return true;
+  auto key = DevelopmentSecretFile(
+      cfg, "vapid_private_key", "IKIGAI_VAPID_PRIVATE_KEY",
+      [](const std::string& s) { return push::ParseVapidPrivateKey(s).has_value(); },
+      [] { return push::Base64UrlEncode(push::EcKey::Generate().PrivateScalar()); });
+  if (!key) return false;
+  cfg.vapid_private_key = *key;
   return true;
 }
 
@@ -129,7 +161,8 @@ void NarrowToOwner(const std::filesystem::path& path, std::filesystem::perms mod
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) return;
-  if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none) return;
+  if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none)
+    return;
   fs::permissions(path, mode, ec);
   if (ec) {
     spdlog::warn("cannot make {} private to its owner: {}", path.string(), ec.message());
@@ -139,7 +172,8 @@ void NarrowToOwner(const std::filesystem::path& path, std::filesystem::perms mod
 }
 
 constexpr auto kPrivateFolder = std::filesystem::perms::owner_all;
-constexpr auto kPrivateFile = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+constexpr auto kPrivateFile =
+    std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
 
 // The data folder holds the database, the development JWT secret and development mail (reset
 // links in clear): 0700, and each of those files 0600. New files get that from the process umask
@@ -152,11 +186,13 @@ void SecureDataFolder(const config::Config& cfg) {
   fs::create_directories(dir, ec);
   NarrowToOwner(dir, kPrivateFolder);
   NarrowToOwner(dir / "jwt_secret", kPrivateFile);
+  NarrowToOwner(dir / "vapid_private_key", kPrivateFile);
   const fs::path mail = dir / "mail";
   NarrowToOwner(mail, kPrivateFolder);
   for (const auto& entry : fs::directory_iterator(mail, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.ends_with(".eml") || name.ends_with(".eml.tmp")) NarrowToOwner(entry.path(), kPrivateFile);
+    if (name.ends_with(".eml") || name.ends_with(".eml.tmp"))
+      NarrowToOwner(entry.path(), kPrivateFile);
   }
 }
 
@@ -168,17 +204,22 @@ constexpr std::chrono::seconds kHashWaitPerThread{2};
 // Bounds the hashing pool's queue by time: one hash with the configured parameters is measured
 // here (~26 ms at the defaults), and the queue holds what the threads hash in kHashWaitPerThread,
 // never more than IKIGAI_QUEUE_LIMIT.
-void BoundHashQueue(http::WorkerPool& pool, const auth::PasswordHasher& hasher, const config::Config& cfg) {
+void BoundHashQueue(http::WorkerPool& pool, const auth::PasswordHasher& hasher,
+                    const config::Config& cfg) {
   const auto started = std::chrono::steady_clock::now();
   (void)hasher.Hash("start-up measurement of one hash");
-  const auto hash_time = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
-  const std::size_t limit = http::QueueLimitForWait(hash_time, cfg.hash_threads, kHashWaitPerThread, cfg.queue_limit);
+  const auto hash_time = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::steady_clock::now() - started);
+  const std::size_t limit =
+      http::QueueLimitForWait(hash_time, cfg.hash_threads, kHashWaitPerThread, cfg.queue_limit);
   pool.SetCapacity(limit);
   pool.SetTaskCost(hash_time);
-  spdlog::info("password hashing: {:.1f} ms per hash (Argon2id m={} KiB, t={}); hash queue limited to {} ({} s of "
-               "hashing per thread, {} threads, IKIGAI_QUEUE_LIMIT {})",
-               static_cast<double>(hash_time.count()) / 1e6, cfg.argon2_memory_kib, cfg.argon2_ops, limit,
-               kHashWaitPerThread.count(), cfg.hash_threads, cfg.queue_limit);
+  spdlog::info(
+      "password hashing: {:.1f} ms per hash (Argon2id m={} KiB, t={}); hash queue limited to {} "
+      "({} s of "
+      "hashing per thread, {} threads, IKIGAI_QUEUE_LIMIT {})",
+      static_cast<double>(hash_time.count()) / 1e6, cfg.argon2_memory_kib, cfg.argon2_ops, limit,
+      kHashWaitPerThread.count(), cfg.hash_threads, cfg.queue_limit);
 }
 
 }  // namespace
@@ -197,7 +238,8 @@ std::unique_ptr<store::Database> OpenDatabase(const config::Config& cfg, std::si
     // them 0600 too; a database left readable by an older version is narrowed first. Its folder
     // is narrowed only when it is the data folder (SecureDataFolder): elsewhere it is the
     // operator's.
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) NarrowToOwner(url->path + suffix, kPrivateFile);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      NarrowToOwner(url->path + suffix, kPrivateFile);
   }
   store::DatabaseOptions options;
   options.pool_size = pool_size;
@@ -214,7 +256,9 @@ int RunMigrate(const config::Config& cfg) {
   auto report = store::Migrate(*db, clock);
   if (!report) {
     std::cerr << "ikigai: migration failed: "
-              << (report.error().detail.empty() ? "database error (see log)" : report.error().detail) << "\n";
+              << (report.error().detail.empty() ? "database error (see log)"
+                                                : report.error().detail)
+              << "\n";
     return kExitFailure;
   }
   std::cout << "database " << db->Url().Redacted() << " at schema version " << report->to_version;
@@ -233,6 +277,9 @@ int RunServe(config::Config cfg) {
   core::SodiumRandom random;
   SecureDataFolder(cfg);
   if (!EnsureDevelopmentSecret(cfg, random)) return kExitFailure;
+  if (!EnsureDevelopmentVapidKey(cfg)) return kExitFailure;
+  // config::FromValues checked a given key and the development one was checked when read.
+  const push::EcKey vapid_key = *push::ParseVapidPrivateKey(cfg.vapid_private_key);
   auto db = OpenDatabase(cfg, cfg.db_pool_size + cfg.hash_threads);
   if (!db) return kExitUsage;
   if (cfg.env == config::Environment::kDevelopment && cfg.cors_origins.empty()) {
@@ -254,7 +301,8 @@ int RunServe(config::Config cfg) {
     return kExitFailure;
   }
   auth::PasswordHasher hasher({cfg.argon2_memory_kib, cfg.argon2_ops});
-  auth::AccessTokens tokens({cfg.jwt_secrets, cfg.jwt_issuer, cfg.jwt_audience, cfg.access_ttl}, clock, random);
+  auth::AccessTokens tokens({cfg.jwt_secrets, cfg.jwt_issuer, cfg.jwt_audience, cfg.access_ttl},
+                            clock, random);
   auth::AccountService accounts(*db, cfg, clock, random, hasher, *policy, tokens);
   http::BearerAuthenticator authenticator(accounts);
 
@@ -268,7 +316,8 @@ int RunServe(config::Config cfg) {
 
   std::unique_ptr<mail::Mailer> mailer;
   if (cfg.smtp_url.empty()) {
-    mailer = std::make_unique<mail::DirectoryMailer>(std::filesystem::path(cfg.data_dir) / "mail", clock);
+    mailer = std::make_unique<mail::DirectoryMailer>(std::filesystem::path(cfg.data_dir) / "mail",
+                                                     clock);
   } else {
     auto smtp = mail::ParseSmtpUrl(cfg.smtp_url);
     if (!smtp) {
@@ -284,13 +333,19 @@ int RunServe(config::Config cfg) {
   notify::Notifier notifier(clock, random);
   notify::EmailChannel email_channel(outbox, cfg.public_url);
   notifier.AddChannel(&email_channel);
+  notify::PushChannel push_channel(clock, random);
+  notifier.AddChannel(&push_channel);
+  notify::PushSender push_sender(
+      *db, vapid_key, {cfg.vapid_subject, cfg.push_retry_min, cfg.push_timeout, cfg.push_parallel},
+      clock, random);
   accounts.SetNotifier(&notifier);
   auth::RecoveryService recovery(*db, cfg, clock, random, hasher, *policy, outbox, notifier);
   accounts.SetMailHook(&recovery);
   // Work a request leaves behind after its answer (forgot-password's look-up and mail); stopped,
   // with what it holds done, before the database closes.
   http::WorkerPool background("background", 1, cfg.queue_limit);
-  recovery.SetBackground([&background](std::function<void()> task) { return background.TrySubmit(std::move(task)); });
+  recovery.SetBackground(
+      [&background](std::function<void()> task) { return background.TrySubmit(std::move(task)); });
   users::ProfileService profile(*db, cfg, clock, random, accounts, recovery, outbox, notifier);
   users::AdminService admin(*db, clock, random);
   admin.SetNotifier(&notifier);
@@ -300,9 +355,25 @@ int RunServe(config::Config cfg) {
   notify::StreamHub hub(*db, clock);
   jobs::Runner jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
   feedback::FeedbackService feedback_service(*db, cfg, clock, random, notifier);
-  http::Services services{*db,   accounts, task_service,  map_service, cursors,  recovery,         profile,
-                          admin, mfa,      notifications, hub,         notifier, feedback_service, &sender,
-                          &jobs};
+  notify::PushSubscriptionService push_subscriptions(*db, clock, random, cfg.push_allow_http);
+  http::Services services{*db,
+                          accounts,
+                          task_service,
+                          map_service,
+                          cursors,
+                          recovery,
+                          profile,
+                          admin,
+                          mfa,
+                          notifications,
+                          hub,
+                          notifier,
+                          feedback_service,
+                          &sender,
+                          &jobs,
+                          &push_subscriptions,
+                          push::Base64UrlEncode(vapid_key.PublicPoint()),
+                          &push_sender};
   http::RegisterRoutes(router, server, services);
   std::uint16_t port = 0;
   try {
@@ -311,8 +382,9 @@ int RunServe(config::Config cfg) {
     spdlog::error("cannot listen on {}:{}: {}", cfg.listen.host, cfg.listen.port, e.what());
     return kExitFailure;
   }
-  spdlog::info("ikigai {} serving on http://{}:{} ({} I/O threads, {} workers, {} hash threads)", IKIGAI_VERSION,
-               cfg.listen.host, port, cfg.io_threads, cfg.workers, cfg.hash_threads);
+  spdlog::info("ikigai {} serving on http://{}:{} ({} I/O threads, {} workers, {} hash threads)",
+               IKIGAI_VERSION, cfg.listen.host, port, cfg.io_threads, cfg.workers,
+               cfg.hash_threads);
   // The one line on stdout: launchers (tests, scripts) wait for it and read the port from it.
   std::printf("listening on %s:%u\n", cfg.listen.host.c_str(), static_cast<unsigned>(port));
   std::fflush(stdout);
@@ -322,15 +394,21 @@ int RunServe(config::Config cfg) {
     (void)notifications.PurgeOld();
   });
   jobs.Add("reminders", [&] { (void)reminders.RunOnce(); });
+  // Pushes on a thread of their own: a slow push service never holds up reminders or mail.
+  jobs::Runner push_jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
+  push_jobs.Add("push", [&] { (void)push_sender.RunOnce(); });
+  push_channel.SetWake([&push_jobs] { push_jobs.Wake(); });
   jobs.Add("announcements", [&] { (void)notifications.FanOut(); });
   outbox.SetWake([&jobs] { jobs.Wake(); });
   notifications.SetWake([&jobs] { jobs.Wake(); });
   jobs.Start();
+  push_jobs.Start();
   hub.Start();
   // On SIGTERM the streams end first, so that they do not hold the drain up.
   server.Run(std::chrono::seconds(10), [&] {
     hub.Stop();
     jobs.Stop();
+    push_jobs.Stop();
   });
   background.Stop();
   db->Close();
@@ -367,12 +445,15 @@ int Main(int argc, char** argv) {
   CLI::App* user = app.add_subcommand("user", "Manage users from the command line");
   user->require_subcommand(1);
   user_settings.AddTo(*user);
-  CLI::App* create = user->add_subcommand("create", "Create a user (the first admin: --role admin)");
+  CLI::App* create =
+      user->add_subcommand("create", "Create a user (the first admin: --role admin)");
   create->add_option("--username", user_args.username, "username")->required();
   create->add_option("--email", user_args.email, "email address")->required();
-  create->add_option("--display-name", user_args.display_name, "display name (default: the username)");
+  create->add_option("--display-name", user_args.display_name,
+                     "display name (default: the username)");
   create->add_option("--role", user_args.role, "user or admin")->capture_default_str();
-  create->add_flag("--password-stdin", user_args.password_stdin, "read the password from standard input");
+  create->add_flag("--password-stdin", user_args.password_stdin,
+                   "read the password from standard input");
   CLI::App* list = user->add_subcommand("list", "List users");
   list->add_option("--limit", user_args.limit, "at most this many")->capture_default_str();
   CLI::App* set_role = user->add_subcommand("set-role", "Change a user's role");
@@ -382,18 +463,22 @@ int Main(int argc, char** argv) {
   disable->add_option("user", user_args.target, "id, username or email")->required();
   CLI::App* enable = user->add_subcommand("enable", "Enable a disabled user");
   enable->add_option("user", user_args.target, "id, username or email")->required();
-  CLI::App* mfa_reset =
-      user->add_subcommand("mfa-reset", "Turn two-factor sign-in off for a user who lost the device");
+  CLI::App* mfa_reset = user->add_subcommand(
+      "mfa-reset", "Turn two-factor sign-in off for a user who lost the device");
   mfa_reset->add_option("user", user_args.target, "id, username or email")->required();
   // Settings such as --database-url may follow the nested command: let them reach `user`.
   for (CLI::App* sub : {create, list, set_role, disable, enable, mfa_reset}) sub->fallthrough();
 
   SettingOptions import_settings;
   ImportArgs import_args;
-  CLI::App* import = app.add_subcommand("import-legacy-users",
-                                        "Copy the original backend's users (bcrypt hashes kept, upgraded at login)");
+  CLI::App* import = app.add_subcommand(
+      "import-legacy-users",
+      "Copy the original backend's users (bcrypt hashes kept, upgraded at login)");
   import_settings.AddTo(*import);
-  import->add_option("--from", import_args.from, "mysql://USER:PASS@HOST:PORT/DB of the original backend")->required();
+  import
+      ->add_option("--from", import_args.from,
+                   "mysql://USER:PASS@HOST:PORT/DB of the original backend")
+      ->required();
   import->add_option("--table", import_args.table, "table name")->capture_default_str();
 
   try {

@@ -1,6 +1,9 @@
 // Defaults, parsing and validation of every setting; the only place that knows variable names.
 #include "config/config.hpp"
 
+#include "core/text.hpp"
+#include "push/vapid_key.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -157,6 +160,12 @@ const std::vector<Setting>& Settings() {
       {"IKIGAI_QUEUE_LIMIT", "--queue-limit", "1024", "queued requests per pool before 503"},
       {"IKIGAI_DB_POOL_SIZE", "--db-pool-size", "0", "database connections (0: workers + 2)"},
       {"IKIGAI_SQLITE_SYNCHRONOUS", "--sqlite-synchronous", "FULL", "SQLite synchronous pragma: FULL or NORMAL"},
+      {"IKIGAI_VAPID_PRIVATE_KEY", "--vapid-private-key", nullptr, "Web Push VAPID P-256 private key: PEM or base64url of the 32-byte scalar (development: generated into DATA_DIR)"},
+      {"IKIGAI_VAPID_SUBJECT", "--vapid-subject", nullptr, "VAPID sub claim, mailto: or https: (default mailto: + the address of IKIGAI_MAIL_FROM)"},
+      {"IKIGAI_PUSH_ALLOW_HTTP", "--push-allow-http", "false", "accept http:// push subscription endpoints (test machines only)"},
+      {"IKIGAI_PUSH_RETRY_MIN", "--push-retry-min", "30", "first retry delay of a push that failed (doubles, with jitter, up to 1 h; given up after 24 h)"},
+      {"IKIGAI_PUSH_TIMEOUT", "--push-timeout", "10", "time limit of one request to a push service"},
+      {"IKIGAI_PUSH_PARALLEL", "--push-parallel", "8", "requests to push services in flight per instance"},
   };
   return kSettings;
 }
@@ -328,6 +337,36 @@ core::Result<Config> FromValues(const std::map<std::string, std::string>& values
   c.queue_limit = queue;
   if (!uint_in("IKIGAI_DB_POOL_SIZE", 0, 1024, c.db_pool_size)) return core::Fail(Bad("IKIGAI_DB_POOL_SIZE", "must be 0 to 1024"));
   if (c.db_pool_size == 0) c.db_pool_size = c.workers + 2;
+
+  c.vapid_private_key = get("IKIGAI_VAPID_PRIVATE_KEY");
+  if (!c.vapid_private_key.empty() && !push::ParseVapidPrivateKey(c.vapid_private_key)) {
+    return core::Fail(Bad("IKIGAI_VAPID_PRIVATE_KEY", "must be a P-256 private key: PEM, or base64url of the 32-byte scalar"));
+  }
+  if (c.env == Environment::kProduction && c.vapid_private_key.empty()) {
+    return core::Fail(Bad("IKIGAI_VAPID_PRIVATE_KEY", "is required when IKIGAI_ENV=production"));
+  }
+  c.vapid_subject = get("IKIGAI_VAPID_SUBJECT");
+  if (c.vapid_subject.empty()) c.vapid_subject = "mailto:" + core::MailboxAddress(c.mail_from);
+  if ((c.vapid_subject.rfind("mailto:", 0) != 0 && c.vapid_subject.rfind("https://", 0) != 0) ||
+      c.vapid_subject.size() > 512 || c.vapid_subject.find_first_of("\r\n\"\\") != std::string::npos) {
+    return core::Fail(Bad("IKIGAI_VAPID_SUBJECT", "must be a mailto: or https: URI"));
+  }
+  auto allow_http = ParseBool(get("IKIGAI_PUSH_ALLOW_HTTP"));
+  if (!allow_http) return core::Fail(Bad("IKIGAI_PUSH_ALLOW_HTTP", "must be true or false"));
+  c.push_allow_http = *allow_http;
+  auto push_retry = ParseDuration(get("IKIGAI_PUSH_RETRY_MIN"));
+  if (!push_retry || *push_retry > std::chrono::hours(1)) {
+    return core::Fail(Bad("IKIGAI_PUSH_RETRY_MIN", "must be a positive duration of at most 1h"));
+  }
+  c.push_retry_min = *push_retry;
+  auto push_timeout = ParseDuration(get("IKIGAI_PUSH_TIMEOUT"));
+  if (!push_timeout || *push_timeout > std::chrono::minutes(5)) {
+    return core::Fail(Bad("IKIGAI_PUSH_TIMEOUT", "must be a positive duration of at most 5m"));
+  }
+  c.push_timeout = *push_timeout;
+  if (!uint_in("IKIGAI_PUSH_PARALLEL", 1, 256, c.push_parallel)) {
+    return core::Fail(Bad("IKIGAI_PUSH_PARALLEL", "must be 1 to 256"));
+  }
   c.sqlite_synchronous = get("IKIGAI_SQLITE_SYNCHRONOUS");
   if (c.sqlite_synchronous != "FULL" && c.sqlite_synchronous != "NORMAL") {
     return core::Fail(Bad("IKIGAI_SQLITE_SYNCHRONOUS", "must be FULL or NORMAL"));

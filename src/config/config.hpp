@@ -70,6 +70,14 @@ struct Config {
   std::size_t queue_limit = 1024;  // per pool; beyond it requests get 503
   unsigned db_pool_size = 0;     // 0: workers + 2
   std::string sqlite_synchronous = "FULL";
+  // Web Push (RFC 8030/8291/8292). The key text as given (PEM or base64url scalar), checked here;
+  // empty: a development key kept in the data folder (refused in production).
+  std::string vapid_private_key;
+  std::string vapid_subject;       // the VAPID JWT's sub; default mailto: + IKIGAI_MAIL_FROM's address
+  bool push_allow_http = false;    // http:// endpoints (a push service on a test machine)
+  std::chrono::seconds push_retry_min{30};  // first retry delay, doubling (with jitter) up to 1 h
+  std::chrono::seconds push_timeout{10};    // one request to a push service, connection included
+  unsigned push_parallel = 8;               // requests in flight per instance
 };
 
 // One configurable setting: its environment variable, its `serve` flag, default and help.

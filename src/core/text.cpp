@@ -106,4 +106,13 @@ bool HasControl(std::string_view s, bool allow_newlines) {
   });
 }
 
+std::string MailboxAddress(const std::string& mailbox) {
+  const auto open = mailbox.rfind('<');
+  const auto close = mailbox.rfind('>');
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    return mailbox.substr(open + 1, close - open - 1);
+  }
+  return mailbox;
+}
+
 }  // namespace ikigai::core

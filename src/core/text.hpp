@@ -37,4 +37,8 @@ namespace ikigai::core {
 // count only when !allow_newlines. Titles refuse them: a newline would cut an email subject.
 [[nodiscard]] bool HasControl(std::string_view s, bool allow_newlines);
 
+// The address of a mailbox: "Name <a@b>" gives "a@b"; text without angle brackets is returned
+// as it is.
+[[nodiscard]] std::string MailboxAddress(const std::string& mailbox);
+
 }  // namespace ikigai::core

@@ -18,6 +18,7 @@
 #include "store/activity.hpp"
 #include "store/ikigai_maps.hpp"
 #include "store/notifications.hpp"
+#include "store/push.hpp"
 #include "store/sessions.hpp"
 #include "store/tasks.hpp"
 #include "store/users.hpp"
@@ -121,6 +122,7 @@ class ExportProducer {
       std::optional<store::IkigaiMapRow> map;
       store::NotificationPrefsRow prefs;
       std::vector<store::SessionRow> sessions;
+      std::vector<store::PushSubscriptionRow> push;
       bool feedback = false;
     };
     auto rows = Must(db_.Run([&](store::Connection& c) -> core::Result<HeadRows> {
@@ -129,6 +131,7 @@ class ExportProducer {
       h.map = store::IkigaiMapStore::Get(c, user_id_, false);
       h.prefs = store::NotificationStore::Prefs(c, user_id_);
       h.sessions = store::SessionStore::ListLive(c, user_id_, now_);
+      h.push = store::PushStore::ForUserByRegistration(c, user_id_);
       h.feedback = HasFeedbackTable(c);
       return h;
     }));
@@ -151,8 +154,24 @@ class ExportProducer {
     }
     pending_ += ",\"version\":" + std::to_string(map.version) + '}';
     pending_ += ",\"notification_preferences\":" + PreferencesJson(rows.prefs);
-    // Web Push has not landed: no subscriptions exist yet.
-    pending_ += ",\"push_subscriptions\":[]";
+    // Endpoints and dates only: the keys are the browser's secrets and stay out of the file.
+    pending_ += ",\"push_subscriptions\":[";
+    for (std::size_t i = 0; i < rows.push.size(); ++i) {
+      const auto& s = rows.push[i];
+      if (i > 0) pending_ += ',';
+      pending_ += "{\"endpoint\":";
+      AppendJsonString(pending_, s.endpoint);
+      pending_ += ",\"created_at\":";
+      AppendJsonTimestamp(pending_, s.created_at);
+      pending_ += ",\"last_success_at\":";
+      if (s.last_success_at) {
+        AppendJsonTimestamp(pending_, *s.last_success_at);
+      } else {
+        pending_ += "null";
+      }
+      pending_ += '}';
+    }
+    pending_ += ']';
     pending_ += ",\"sessions\":[";
     for (std::size_t i = 0; i < rows.sessions.size(); ++i) {
       if (i > 0) pending_ += ',';

@@ -167,6 +167,31 @@ std::string RenderMetrics(Server& server, const Services& services) {
                    "ikigai_mail_failed_total {}\n",
                    outbox_sender->Depth(), outbox_sender->Sent(), outbox_sender->Retried(), outbox_sender->Failed());
   }
+  if (const notify::PushSender* push = services.push_sender; push != nullptr) {
+    fmt::format_to(std::back_inserter(out),
+                   "# HELP ikigai_push_sent_total Pushes a push service accepted from this instance.\n"
+                   "# TYPE ikigai_push_sent_total counter\n"
+                   "ikigai_push_sent_total {}\n"
+                   "# HELP ikigai_push_failed_total Push attempts that failed, by status class (network: no answer).\n"
+                   "# TYPE ikigai_push_failed_total counter\n"
+                   "ikigai_push_failed_total{{class=\"4xx\"}} {}\n"
+                   "ikigai_push_failed_total{{class=\"5xx\"}} {}\n"
+                   "ikigai_push_failed_total{{class=\"network\"}} {}\n"
+                   "# HELP ikigai_push_dropped_total Pushes given up (a 4xx other than 404/410, or 24 h of retries).\n"
+                   "# TYPE ikigai_push_dropped_total counter\n"
+                   "ikigai_push_dropped_total {}\n"
+                   "# HELP ikigai_push_subscriptions_removed_total Subscriptions deleted after a 404 or 410.\n"
+                   "# TYPE ikigai_push_subscriptions_removed_total counter\n"
+                   "ikigai_push_subscriptions_removed_total {}\n"
+                   "# HELP ikigai_push_queue_depth Pushes waiting in the queue (as of the last sender run).\n"
+                   "# TYPE ikigai_push_queue_depth gauge\n"
+                   "ikigai_push_queue_depth {}\n"
+                   "# HELP ikigai_push_queue_oldest_age_seconds Age of the oldest queued push (as of the last sender run).\n"
+                   "# TYPE ikigai_push_queue_oldest_age_seconds gauge\n"
+                   "ikigai_push_queue_oldest_age_seconds {:.3f}\n",
+                   push->Sent(), push->Failed("4xx"), push->Failed("5xx"), push->Failed("network"), push->Dropped(),
+                   push->SubscriptionsRemoved(), push->QueueDepth(), push->OldestAgeSeconds());
+  }
   NotificationSeries(out, services.notifier, services.hub);
   if (services.jobs != nullptr) {
     out += "# HELP ikigai_job_runs_total Runs of a periodic job on this instance.\n"

@@ -8,6 +8,7 @@
 #include "http/notification_handlers.hpp"
 #include "http/operations.hpp"
 #include "http/profile_handlers.hpp"
+#include "http/push_handlers.hpp"
 #include "http/recovery_handlers.hpp"
 #include "http/task_handlers.hpp"
 
@@ -25,6 +26,9 @@ void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterNotificationRoutes(router, {services.notifications, services.hub, services.accounts, services.cursors,
                                       server.MaxStreams()});
   RegisterActivityRoutes(router, server, services.db, services.cursors);
+  if (services.push != nullptr) {
+    RegisterPushRoutes(router, {*services.push, services.cursors, services.push_public_key});
+  }
 }
 
 }  // namespace ikigai::http

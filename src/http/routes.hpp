@@ -7,6 +7,8 @@
 #include "jobs/runner.hpp"
 #include "mail/outbox.hpp"
 #include "notify/notification_service.hpp"
+#include "notify/push_sender.hpp"
+#include "notify/push_subscriptions.hpp"
 #include "notify/stream_hub.hpp"
 #include "http/cursor.hpp"
 #include "tasks/ikigai_map_service.hpp"
@@ -37,6 +39,9 @@ struct Services {
   feedback::FeedbackService& feedback;
   const mail::OutboxSender* outbox_sender = nullptr;  // for metrics; null where no sender runs
   const jobs::Runner* jobs = nullptr;                   // for metrics; null where no jobs run
+  notify::PushSubscriptionService* push = nullptr;      // the Web Push routes; null: not served
+  std::string push_public_key{};                        // base64url VAPID public key
+  const notify::PushSender* push_sender = nullptr;      // for metrics; null where no sender runs
 };
 
 void RegisterRoutes(Router& router, Server& server, Services& services);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "core/time_format.hpp"
 
 namespace ikigai::mail {
@@ -54,14 +55,7 @@ std::string EncodeHeaderWord(const std::string& text) {
   return out;
 }
 
-std::string AddressOf(const std::string& mailbox) {
-  const auto open = mailbox.rfind('<');
-  const auto close = mailbox.rfind('>');
-  if (open != std::string::npos && close != std::string::npos && close > open) {
-    return mailbox.substr(open + 1, close - open - 1);
-  }
-  return mailbox;
-}
+std::string AddressOf(const std::string& mailbox) { return core::MailboxAddress(mailbox); }
 
 std::string RenderMime(const OutgoingMail& mail, const std::string& from, core::TimePoint date,
                        const std::string& message_id) {

@@ -1,6 +1,8 @@
 // A child process for tests (the server, MariaDB, the SMTP sink) that cannot outlive the test.
 #include "support/process.hpp"
 
+#include "support/wait.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -256,6 +258,23 @@ CommandResult RunCommand(ProcessOptions options, std::chrono::milliseconds timeo
   result.out = process.Stdout();
   result.err = process.Stderr();
   return result;
+}
+
+int AwaitListeningPort(Process& process, std::chrono::milliseconds timeout) {
+  const std::string prefix = "listening on 127.0.0.1:";
+  int port = 0;
+  (void)WaitUntil(
+      [&] {
+        const std::string out = process.Stdout();
+        const auto pos = out.find(prefix);
+        if (pos != std::string::npos && out.find('\n', pos) != std::string::npos) {
+          port = std::stoi(out.substr(pos + prefix.size()));
+          return true;
+        }
+        return !process.Running();
+      },
+      timeout, std::chrono::milliseconds{5});
+  return port;
 }
 
 }  // namespace ikigai::support

@@ -75,6 +75,11 @@ class Process {
   std::string stderr_path_;
 };
 
+// Waits up to `timeout` for the line "listening on 127.0.0.1:PORT" on the process's stdout (the
+// test sinks print it once they accept connections). The port, or 0 when the process exited first
+// or the time ran out.
+[[nodiscard]] int AwaitListeningPort(Process& process, std::chrono::milliseconds timeout);
+
 // Reads a whole file; empty when it does not exist.
 [[nodiscard]] std::string ReadFile(const std::string& path);
 

@@ -143,19 +143,8 @@ SmtpSink::SmtpSink() : dir_("ikigai-smtp-") {
   options.output_dir = dir_.Path();
   options.name = "smtp_sink";
   process_.emplace(std::move(options));
-  const std::string prefix = "listening on 127.0.0.1:";
-  bool ready = WaitUntil(
-      [&] {
-        std::string out = process_->Stdout();
-        auto pos = out.find(prefix);
-        if (pos != std::string::npos && out.find('\n', pos) != std::string::npos) {
-          port_ = std::stoi(out.substr(pos + prefix.size()));
-          return true;
-        }
-        return !process_->Running();
-      },
-      std::chrono::seconds{30}, std::chrono::milliseconds{5});
-  if (!ready || port_ == 0) {
+  port_ = AwaitListeningPort(*process_, std::chrono::seconds{30});
+  if (port_ == 0) {
     std::string err = process_->Stderr();
     process_.reset();
     throw std::runtime_error("smtp_sink.py did not start:\n" + err);

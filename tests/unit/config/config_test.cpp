@@ -71,7 +71,43 @@ TEST(ConfigTest, ProductionNeedsSecretAndSmtp) {
   EXPECT_NE(c.error().detail.find("IKIGAI_SMTP_URL"), std::string::npos);
   c = FromValues({{"IKIGAI_ENV", "production"}, {"IKIGAI_JWT_SECRET", secret},
                   {"IKIGAI_SMTP_URL", "smtp://mail.example.com:587"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("IKIGAI_VAPID_PRIVATE_KEY"), std::string::npos);
+  c = FromValues({{"IKIGAI_ENV", "production"}, {"IKIGAI_JWT_SECRET", secret},
+                  {"IKIGAI_SMTP_URL", "smtp://mail.example.com:587"},
+                  {"IKIGAI_VAPID_PRIVATE_KEY", "yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw"}});
   EXPECT_TRUE(c);
+}
+
+TEST(ConfigTest, VapidKeyAndSubject) {
+  // The RFC 8291 example key, as a base64url scalar and as a one-line PEM with \n escapes.
+  auto c = FromValues({{"IKIGAI_VAPID_PRIVATE_KEY", "yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw"},
+                       {"IKIGAI_MAIL_FROM", "Ikigai <ops@example.org>"}});
+  ASSERT_TRUE(c) << c.error().detail;
+  EXPECT_EQ(c->vapid_subject, "mailto:ops@example.org");
+  EXPECT_FALSE(c->push_allow_http);
+  c = FromValues({{"IKIGAI_VAPID_PRIVATE_KEY",
+                   "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIMn1j4mBPp+Ohy5x9CqmThdXySVNzGK3LdwBC7QEPqEcoAoGCCqGSM49\\n"
+                   "AwEHoUQDQgAE/jP0qw3qcZFNtVgj9ztUlI9BMG2SBzLbuaWaUyhkgiAOWXp7e8Jg\\n"
+                   "uhwieZhYCZLpOXMALzASooro8Gu7eOXsDw==\\n-----END EC PRIVATE KEY-----\\n"},
+                  {"IKIGAI_VAPID_SUBJECT", "https://ikigai.example.org/contact"},
+                  {"IKIGAI_PUSH_ALLOW_HTTP", "true"}});
+  ASSERT_TRUE(c) << c.error().detail;
+  EXPECT_EQ(c->vapid_subject, "https://ikigai.example.org/contact");
+  EXPECT_TRUE(c->push_allow_http);
+  for (const char* bad : {"short", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                          "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n"}) {
+    c = FromValues({{"IKIGAI_VAPID_PRIVATE_KEY", bad}});
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().detail.find("IKIGAI_VAPID_PRIVATE_KEY"), std::string::npos);
+    EXPECT_EQ(c.error().detail.find(bad), std::string::npos) << "the key text must not be echoed";
+  }
+  c = FromValues({{"IKIGAI_VAPID_SUBJECT", "ops@example.org"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("IKIGAI_VAPID_SUBJECT"), std::string::npos);
+  c = FromValues({{"IKIGAI_PUSH_PARALLEL", "0"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("IKIGAI_PUSH_PARALLEL"), std::string::npos);
 }
 
 TEST(ConfigTest, SecretListRotates) {

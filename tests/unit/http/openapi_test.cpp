@@ -28,7 +28,8 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   Server server(*cfg, router, clock, random);
   auth::PasswordHasher hasher({8192, 1});
   auth::PasswordPolicy policy;
-  auth::AccessTokens tokens({{std::string(32, 'k')}, "ikigai", "ikigai", std::chrono::seconds(900)}, clock, random);
+  auth::AccessTokens tokens({{std::string(32, 'k')}, "ikigai", "ikigai", std::chrono::seconds(900)},
+                            clock, random);
   auth::AccountService accounts(db, *cfg, clock, random, hasher, policy, tokens);
   tasks::TaskService task_service(db, clock, random);
   tasks::IkigaiMapService map_service(db, clock, random);
@@ -42,8 +43,11 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
   notify::NotificationService notifications(db, notifier, clock, random);
   notify::StreamHub hub(db, clock);
   feedback::FeedbackService feedback_service(db, *cfg, clock, random, notifier);
-  Services services{db,  accounts,      task_service, map_service, cursors,          recovery, profile,
-                    admin, mfa,           notifications, hub,      notifier,         feedback_service, nullptr};
+  notify::PushSubscriptionService push(db, clock, random, false);
+  Services services{
+      db,      accounts, task_service,  map_service, cursors,  recovery,         profile,
+      admin,   mfa,      notifications, hub,         notifier, feedback_service, nullptr,
+      nullptr, &push,    "key"};
   RegisterRoutes(router, server, services);
 
   const auto doc = nlohmann::json::parse(OpenApiDocument());
@@ -53,9 +57,13 @@ TEST(OpenApiTest, EveryRegisteredRouteIsDocumented) {
     for (const auto& [method, op] : ops.items()) {
       if (method == "parameters") continue;
       ++documented;
-      EXPECT_EQ(router.Find(std::string(method == "get" ? "GET" : method == "post" ? "POST"
-                                        : method == "put" ? "PUT" : method == "patch" ? "PATCH" : "DELETE"),
-                            path)
+      EXPECT_EQ(router
+                    .Find(std::string(method == "get"     ? "GET"
+                                      : method == "post"  ? "POST"
+                                      : method == "put"   ? "PUT"
+                                      : method == "patch" ? "PATCH"
+                                                          : "DELETE"),
+                          path)
                     .kind,
                 Match::Kind::kFound)
           << "documented but not served: " << method << " " << path;
