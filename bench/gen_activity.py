@@ -32,7 +32,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_tasks import mysql_client, sqlite_bulk_mode  # noqa: E402
 
 DAY_MS = 86_400_000
 ACTIONS = ("auth.login", "task.created", "task.updated", "auth.token_refreshed", "user.updated", "auth.logout")
@@ -53,12 +55,7 @@ def gen_sqlite(args):
         sys.exit(f"gen_activity: {args.sqlite} does not exist (run `ikigai migrate` first)")
     con = sqlite3.connect(args.sqlite, isolation_level=None)
     cur = con.cursor()
-    cur.execute("PRAGMA busy_timeout=10000")
-    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
-    cur.execute("PRAGMA journal_mode=OFF")
-    cur.execute("PRAGMA synchronous=OFF")
-    cur.execute("PRAGMA cache_size=-262144")  # 256 MiB
-    cur.execute("PRAGMA temp_store=MEMORY")
+    mode = sqlite_bulk_mode(cur)
     users = cur.execute("SELECT COUNT(*) FROM users").fetchone()[0]
     if users == 0:
         sys.exit("gen_activity: no users (create some first)")
@@ -94,17 +91,7 @@ def gen_sqlite(args):
 
 
 def gen_mysql(args):
-    u = urllib.parse.urlsplit(args.mysql_url)
-    if u.scheme not in ("mysql", "mariadb") or not u.hostname or not u.path.strip("/"):
-        sys.exit("gen_activity: --mysql-url must look like mysql://USER:PASS@HOST:PORT/DB")
-    client = args.client or next((c for c in ("mariadb", "mysql") if any(
-        os.access(os.path.join(d, c), os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep))), None)
-    if not client:
-        sys.exit("gen_activity: no mariadb/mysql client on PATH")
-    cmd = [client, "--no-defaults", "-h", u.hostname, "-P", str(u.port or 3306),
-           "-u", urllib.parse.unquote(u.username or ""), "--default-character-set=utf8mb4", "--batch",
-           urllib.parse.unquote(u.path.strip("/"))]
-    env = dict(os.environ, MYSQL_PWD=urllib.parse.unquote(u.password or ""))
+    cmd, env = mysql_client("gen_activity", args.mysql_url, args.client)
 
     def run(sql, what):
         done = subprocess.run(cmd + ["-N", "--raw"], input=sql, env=env, capture_output=True, text=True)
