@@ -312,7 +312,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // backlog) goes out whole to a client that keeps up.
   bool QueueChunk(std::string bytes) {
     const std::size_t size = bytes.size();
-    if (stream_queued_.fetch_add(size, std::memory_order_relaxed) > kStreamQueueLimit) {
+    // The bound is on what waits behind the write in progress: a client that has read a large
+    // chunk whose completion the strand has not run yet must not look like one that stopped.
+    const std::size_t before = stream_queued_.fetch_add(size, std::memory_order_relaxed);
+    const std::size_t writing = stream_in_write_.load(std::memory_order_relaxed);
+    if (before - std::min(before, writing) > kStreamQueueLimit) {
       stream_queued_.fetch_sub(size, std::memory_order_relaxed);
       net::post(socket_.get_executor(), [self = shared_from_this()] {
         if (self->state_ != State::kStreaming) return;
@@ -764,7 +768,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_batch_.swap(stream_queue_);
     std::vector<net::const_buffer> buffers;
     buffers.reserve(stream_batch_.size());
-    for (const auto& frame : stream_batch_) buffers.emplace_back(net::buffer(frame.bytes));
+    std::size_t counted = 0;
+    for (const auto& frame : stream_batch_) {
+      buffers.emplace_back(net::buffer(frame.bytes));
+      counted += frame.counted;
+    }
+    stream_in_write_.store(counted, std::memory_order_relaxed);
     Arm(kWriteTimeout);
     net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->OnStreamWritten(ec);
@@ -778,6 +787,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_batch_.clear();
     stream_batch_.shrink_to_fit();
     stream_queued_.fetch_sub(written, std::memory_order_relaxed);
+    stream_in_write_.store(0, std::memory_order_relaxed);
     if (ec || state_ != State::kStreaming) return Close();
     deadline_ms_.store(0, std::memory_order_relaxed);  // no deadline while nothing is being written
     if (!stream_queue_.empty()) return WriteStream();
@@ -903,6 +913,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<Frame> stream_queue_;
   std::vector<Frame> stream_batch_;
   std::atomic<std::size_t> stream_queued_{0};
+  std::atomic<std::size_t> stream_in_write_{0};  // of stream_queued_, the bytes async_write holds now
   std::unique_ptr<char[]> watch_buffer_;
   bool stream_writing_ = false;
   bool stream_ending_ = false;
