@@ -63,6 +63,13 @@ class AccessTokenTest : public support::AccountSuite<AccessTokenTest> {
     return out;
   }
   static json Hs256Header() { return {{"alg", "HS256"}, {"typ", "JWT"}}; }
+  // The signed-in token re-signed with the server's secret, expired 100 s ago.
+  static std::string ExpiredToken(const Signed& s) {
+    auto expired = s.jwt.payload;
+    expired["iat"] = NowSeconds() - 1000;
+    expired["exp"] = NowSeconds() - 100;
+    return support::SignJwt(Hs256Header(), expired, support::kTestJwtSecret);
+  }
 };
 
 TEST_F(AccessTokenTest, TokenSignedWithTheServersSecretIsAccepted) {
@@ -162,11 +169,7 @@ TEST_F(AccessTokenTest, WrongIssuerOrAudienceIs401) {
 TEST_F(AccessTokenTest, ExpiredOrExpiryLessTokenIs401) {
   auto s = SignIn("tok_exp");
   Http http(Server());
-  auto expired = s.jwt.payload;
-  expired["iat"] = NowSeconds() - 1000;
-  expired["exp"] = NowSeconds() - 100;
-  EXPECT_TRUE(IsUnauthorized(support::GetMe(
-      http, support::SignJwt(Hs256Header(), expired, support::kTestJwtSecret))));
+  EXPECT_TRUE(IsUnauthorized(support::GetMe(http, ExpiredToken(s))));
   auto just_expired = s.jwt.payload;
   just_expired["exp"] = NowSeconds() - 2;
   EXPECT_TRUE(IsUnauthorized(support::GetMe(
@@ -201,10 +204,7 @@ TEST_F(AccessTokenTest, RefusedTokensSayWhyInReasonAndTheChallenge) {
   expect_reason(support::GetMe(http, "not-a-jwt"), "malformed");
   expect_reason(support::GetMe(http, support::SignJwt(Hs256Header(), s.jwt.payload, "another secret of at least 32 bytes!")),
                 "malformed");
-  auto expired = s.jwt.payload;
-  expired["iat"] = NowSeconds() - 1000;
-  expired["exp"] = NowSeconds() - 100;
-  expect_reason(support::GetMe(http, support::SignJwt(Hs256Header(), expired, support::kTestJwtSecret)), "expired");
+  expect_reason(support::GetMe(http, ExpiredToken(s)), "expired");
   ASSERT_EQ(http.Post("/api/v1/auth/logout", "", BearerHeaders(s.pair.access_token)).status, 204);
   expect_reason(support::GetMe(http, s.pair.access_token), "revoked");
   // Other 401s carry no reason: a failed login, an unknown refresh token.
@@ -220,10 +220,7 @@ TEST_F(AccessTokenTest, RefusedTokensSayWhyInReasonAndTheChallenge) {
 TEST_F(AccessTokenTest, EveryAuthenticatedRouteSaysWhyATokenWasRefused) {
   auto s = SignIn("tok_routes");
   Http http(Server());
-  auto expired_payload = s.jwt.payload;
-  expired_payload["iat"] = NowSeconds() - 1000;
-  expired_payload["exp"] = NowSeconds() - 100;
-  const std::string expired = support::SignJwt(Hs256Header(), expired_payload, support::kTestJwtSecret);
+  const std::string expired = ExpiredToken(s);
   ASSERT_EQ(http.Post("/api/v1/auth/logout", "", BearerHeaders(s.pair.access_token)).status, 204);
   const std::vector<std::pair<std::string, std::optional<std::string>>> tokens = {
       {"missing", std::nullopt},
@@ -247,6 +244,7 @@ TEST_F(AccessTokenTest, EveryAuthenticatedRouteSaysWhyATokenWasRefused) {
       }
       for (const auto& [reason, authorization] : tokens) {
         support::Request request;
+        request.method.clear();
         for (char c : method) request.method += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         request.path = target;
         if (authorization) request.headers.emplace_back("Authorization", *authorization);

@@ -12,6 +12,8 @@
 namespace ikigai::http {
 namespace {
 
+using core::FieldCode;
+
 TEST(EdgeTest, RequestIdShape) {
   EXPECT_TRUE(IsValidRequestId("abc-123"));
   EXPECT_TRUE(IsValidRequestId("a.b_c:d-e"));

@@ -30,7 +30,7 @@ TEST(MailMessageTest, QuotedPrintableLinesStayWithin76AndALongLinkSurvivesDecodi
     ASSERT_NE(end, std::string::npos) << "every line ends with CRLF";
     const std::string line = encoded.substr(start, end - start);
     EXPECT_LE(line.size(), 76u) << line;
-    for (char c : line) EXPECT_TRUE(c >= 33 && c <= 126 || c == ' ' || c == '\t') << "not 7-bit printable: " << line;
+    for (char c : line) EXPECT_TRUE((c >= 33 && c <= 126) || c == ' ' || c == '\t') << "not 7-bit printable: " << line;
     EXPECT_NE(line.back(), ' ') << "a space before a line end is encoded";
     start = end + 2;
   }
