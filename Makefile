@@ -22,7 +22,9 @@ configure: build/$(PRESET)/CMakeCache.txt
 build: deps configure
 	cmake --build --preset $(PRESET) -j $(JOBS)
 
-run: build
+# Only the server target: a first `make run` must not wait for the test binaries it does not run.
+run: deps configure
+	cmake --build --preset $(PRESET) -j $(JOBS) --target ikigai
 	./$(BIN) serve
 
 test: deps-test configure

@@ -56,10 +56,10 @@ core::Result<void> AccountService::CheckRegisterRate(const core::RequestMeta& me
 core::Result<store::UserRow> AccountService::Register(const RegisterInput& in, const core::RequestMeta& meta,
                                                       const std::string& role) {
   core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
-  if (auto m = CheckUsername(in.username); !m.empty()) invalid.fields["username"] = m;
-  if (auto m = CheckEmail(in.email); !m.empty()) invalid.fields["email"] = m;
+  if (auto m = CheckUsername(in.username); m) invalid.fields["username"] = *m;
+  if (auto m = CheckEmail(in.email); m) invalid.fields["email"] = *m;
   if (in.display_name) {
-    if (auto m = CheckDisplayName(*in.display_name); !m.empty()) invalid.fields["display_name"] = m;
+    if (auto m = CheckDisplayName(*in.display_name); m) invalid.fields["display_name"] = *m;
   }
   if (auto ok = policy_.Check(in.password, in.username, in.email); !ok) {
     for (auto& [k, v] : ok.error().fields) invalid.fields[k] = v;
@@ -69,8 +69,8 @@ core::Result<store::UserRow> AccountService::Register(const RegisterInput& in, c
   // Fail fast before spending a hash on a name that is taken; the unique index decides at insert.
   auto taken = db_.Run([&](store::Connection& c) -> core::Result<core::Error> {
     core::Error conflict{core::ErrorCode::kConflict, {}, {}, std::nullopt};
-    if (store::UserStore::UsernameTaken(c, in.username)) conflict.fields["username"] = "is already taken";
-    if (store::UserStore::EmailTaken(c, in.email)) conflict.fields["email"] = "is already taken";
+    if (store::UserStore::UsernameTaken(c, in.username)) conflict.fields["username"] = {core::FieldCode::kTaken, "is already taken"};
+    if (store::UserStore::EmailTaken(c, in.email)) conflict.fields["email"] = {core::FieldCode::kTaken, "is already taken"};
     return conflict;
   });
   if (!taken) return core::Fail(taken.error());
@@ -501,7 +501,7 @@ core::Result<void> AccountService::ConfirmPassword(const store::UserRow& user, c
   });
   if (!counted) return core::Fail(counted.error());
   RecordLoginFailure(user, meta);
-  return core::FailField(field, "is incorrect");
+  return core::FailField(field, core::FieldCode::kIncorrect, "is incorrect");
 }
 
 void AccountService::NotifySecurity(store::Connection& c, const store::UserRow& user, std::string title,

@@ -37,19 +37,19 @@ PasswordPolicy::PasswordPolicy(const std::filesystem::path& common_passwords_fil
 core::Result<void> PasswordPolicy::Check(std::string_view password, std::string_view username,
                                          std::string_view email) const {
   const long counted = core::CountCodePoints(password);
-  if (counted < 0) return core::FailField("password", "must be valid UTF-8");
+  if (counted < 0) return core::FailField("password", core::FieldCode::kInvalidFormat, "must be valid UTF-8");
   const auto code_points = static_cast<std::size_t>(counted);
   if (code_points < kMinCodePoints) {
-    return core::FailField("password", "must be at least 8 characters");
+    return core::FailField("password", core::FieldCode::kTooShort, "must be at least 8 characters");
   }
   if (code_points > kMaxCodePoints) {
-    return core::FailField("password", "must be at most 256 characters");
+    return core::FailField("password", core::FieldCode::kTooLong, "must be at most 256 characters");
   }
   const std::string lowered = core::LowerAscii(password);
   if (lowered == core::LowerAscii(username) || lowered == core::LowerAscii(email)) {
-    return core::FailField("password", "must not be the same as the username or email");
+    return core::FailField("password", core::FieldCode::kSameAsIdentity, "must not be the same as the username or email");
   }
-  if (common_.contains(lowered)) return core::FailField("password", "is too common");
+  if (common_.contains(lowered)) return core::FailField("password", core::FieldCode::kTooCommon, "is too common");
   return {};
 }
 

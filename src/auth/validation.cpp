@@ -6,19 +6,25 @@
 #include <cctype>
 
 namespace ikigai::auth {
-std::string CheckUsername(std::string_view u) {
-  if (u.size() < 3 || u.size() > 32) return "must be 3 to 32 characters";
+using core::FieldCode;
+using core::FieldError;
+
+std::optional<FieldError> CheckUsername(std::string_view u) {
+  if (u.size() < 3) return FieldError{FieldCode::kTooShort, "must be 3 to 32 characters"};
+  if (u.size() > 32) return FieldError{FieldCode::kTooLong, "must be 3 to 32 characters"};
   for (char c : u) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-      return "may only contain letters, digits, '_', '.' and '-'";
+      return FieldError{FieldCode::kInvalidFormat, "may only contain letters, digits, '_', '.' and '-'"};
     }
   }
-  return {};
+  return std::nullopt;
 }
 
-std::string CheckEmail(std::string_view e) {
-  static const std::string kMessage = "must be a valid email address";
-  if (e.empty() || e.size() > 254 || core::CountCodePoints(e) < 0) return kMessage;
+std::optional<FieldError> CheckEmail(std::string_view e) {
+  const FieldError kMessage{FieldCode::kInvalidFormat, "must be a valid email address"};
+  if (e.empty()) return FieldError{FieldCode::kRequired, "must be a valid email address"};
+  if (e.size() > 254) return FieldError{FieldCode::kTooLong, "must be a valid email address"};
+  if (core::CountCodePoints(e) < 0) return kMessage;
   const auto at = e.rfind('@');
   if (at == std::string_view::npos || at == 0 || at > 64 || e.find('@') != at) return kMessage;
   const std::string_view local = e.substr(0, at);
@@ -54,20 +60,20 @@ std::string CheckEmail(std::string_view e) {
   for (char c : last) {
     if (std::isdigit(static_cast<unsigned char>(c))) return kMessage;
   }
-  return {};
+  return std::nullopt;
 }
 
-std::string CheckDisplayName(std::string_view d) {
+std::optional<FieldError> CheckDisplayName(std::string_view d) {
   const long n = core::CountCodePoints(d);
-  if (n < 0) return "must be valid UTF-8";
-  if (n > 64) return "must be at most 64 characters";
+  if (n < 0) return FieldError{FieldCode::kInvalidFormat, "must be valid UTF-8"};
+  if (n > 64) return FieldError{FieldCode::kTooLong, "must be at most 64 characters"};
   for (std::size_t i = 0; i < d.size();) {
     const long cp = core::NextCodePoint(d, i);
     if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
-      return "must not contain control characters";
+      return FieldError{FieldCode::kInvalidFormat, "must not contain control characters"};
     }
   }
-  return {};
+  return std::nullopt;
 }
 
 }  // namespace ikigai::auth

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/error.hpp"
 
 namespace ikigai::auth {
 
@@ -11,9 +14,9 @@ namespace ikigai::auth {
 // that is can name no account.
 inline constexpr std::size_t kMaxIdentifierBytes = 254;
 
-// Empty string when valid, else the message for errors.<field>.
-[[nodiscard]] std::string CheckUsername(std::string_view username);
-[[nodiscard]] std::string CheckEmail(std::string_view email);
-[[nodiscard]] std::string CheckDisplayName(std::string_view display_name);
+// nullopt when valid, else the code and message for errors.<field>.
+[[nodiscard]] std::optional<core::FieldError> CheckUsername(std::string_view username);
+[[nodiscard]] std::optional<core::FieldError> CheckEmail(std::string_view email);
+[[nodiscard]] std::optional<core::FieldError> CheckDisplayName(std::string_view display_name);
 
 }  // namespace ikigai::auth

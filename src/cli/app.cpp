@@ -282,8 +282,9 @@ int RunServe(config::Config cfg) {
   const push::EcKey vapid_key = *push::ParseVapidPrivateKey(cfg.vapid_private_key);
   auto db = OpenDatabase(cfg, cfg.db_pool_size + cfg.hash_threads);
   if (!db) return kExitUsage;
-  if (cfg.env == config::Environment::kDevelopment && cfg.cors_origins.empty()) {
-    spdlog::info("CORS: no origins allowed (set IKIGAI_CORS_ORIGINS for a browser frontend)");
+  if (cfg.env == config::Environment::kDevelopment) {
+    spdlog::info("CORS (development): http://localhost:* and http://127.0.0.1:* allowed{}",
+                 cfg.cors_origins.empty() ? "" : ", and IKIGAI_CORS_ORIGINS");
   }
   auto migrated = store::Migrate(*db, clock);
   if (!migrated) {

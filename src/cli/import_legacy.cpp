@@ -79,8 +79,8 @@ int RunImportLegacyUsers(const config::Config& cfg, const ImportArgs& args) {
   activity::Recorder recorder(clock, random);
   for (const auto& u : legacy) {
     std::string why;
-    if (auto m = auth::CheckUsername(u.username); !m.empty()) why = "username " + m;
-    else if (auto e = auth::CheckEmail(u.email); !e.empty()) why = "email " + e;
+    if (auto m = auth::CheckUsername(u.username)) why = "username " + m->message;
+    else if (auto e = auth::CheckEmail(u.email)) why = "email " + e->message;
     else if (!IsBcrypt(u.password)) why = "password is not a bcrypt hash";
     if (!why.empty()) {
       std::cout << "skipped legacy id " << u.id << ": " << why << "\n";
@@ -98,7 +98,7 @@ int RunImportLegacyUsers(const config::Config& cfg, const ImportArgs& args) {
     row.updated_at = core::ToMillis(clock.Now());
     auto done = db->Transaction([&](store::Connection& c) -> core::Result<void> {
       if (store::UserStore::LegacyImported(c, u.id)) {
-        core::Error e{core::ErrorCode::kConflict, "already imported", {{"legacy_id", "is already imported"}}, {}};
+        core::Error e{core::ErrorCode::kConflict, "already imported", {{"legacy_id", {core::FieldCode::kTaken, "is already imported"}}}, {}};
         return core::Fail(std::move(e));
       }
       if (auto inserted = store::UserStore::Insert(c, row); !inserted) return inserted;

@@ -34,7 +34,7 @@ std::unique_ptr<store::Database> OpenMigrated(const config::Config& cfg, const c
 
 int Report(const core::Error& e) {
   std::cerr << "ikigai: " << (e.detail.empty() ? "failed" : e.detail);
-  for (const auto& [field, message] : e.fields) std::cerr << "\n  " << field << ": " << message;
+  for (const auto& [field, problem] : e.fields) std::cerr << "\n  " << field << ": " << problem.message;
   std::cerr << "\n";
   return kExitFailure;
 }

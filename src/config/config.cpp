@@ -138,7 +138,7 @@ const std::vector<Setting>& Settings() {
       {"IKIGAI_PUBLIC_URL", "--public-url", "http://localhost:3000", "frontend base URL for links in emails"},
       {"IKIGAI_SMTP_URL", "--smtp-url", nullptr, "smtp://user:pass@host:port or smtps://...; unset: mail written to DATA_DIR/mail"},
       {"IKIGAI_MAIL_FROM", "--mail-from", "Ikigai <no-reply@localhost>", "From: of emails"},
-      {"IKIGAI_CORS_ORIGINS", "--cors-origins", "", "comma-separated exact origins allowed by CORS"},
+      {"IKIGAI_CORS_ORIGINS", "--cors-origins", "", "comma-separated exact origins allowed by CORS (development also allows http://localhost:* and http://127.0.0.1:*)"},
       {"IKIGAI_ARGON2_MEMORY_KIB", "--argon2-memory-kib", "19456", "Argon2id memory in KiB"},
       {"IKIGAI_ARGON2_OPS", "--argon2-ops", "2", "Argon2id passes"},
       {"IKIGAI_ACCESS_TTL", "--access-ttl", "900", "access token lifetime (seconds, or 15m, 1h, 30d)"},

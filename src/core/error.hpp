@@ -38,10 +38,38 @@ enum class ErrorCode {
   kVersionNotSupported,   // an HTTP version other than 1.0 and 1.1
 };
 
+// Why one field was refused: API.md's `error_codes`, the stable contract a client translates and
+// branches on (the English message beside it may change).
+enum class FieldCode {
+  kRequired,        // absent, null where not allowed, empty or blank
+  kUnknownField,    // not a member of this request
+  kReadOnly,        // a member of the resource the caller cannot set here (server-owned)
+  kInvalidType,     // wrong JSON type
+  kTooShort,        // under the minimum length
+  kTooLong,         // over the maximum length
+  kOutOfRange,      // a number outside its range
+  kInvalidFormat,   // the right type in the wrong shape (email, date, UTF-8, control characters)
+  kInvalidValue,    // not one of the allowed values, or a combination that is not allowed
+  kTaken,           // unique and already in use
+  kTooCommon,       // a password of the common-password list
+  kSameAsIdentity,  // a password equal to the username or email
+  kIncorrect,       // a password or code that does not match
+  kSameAsCurrent,   // a new password equal to the current one
+  kTooMany,         // more items than allowed
+};
+
+// "required", "unknown_field", ...: the value in `error_codes`.
+[[nodiscard]] const char* FieldCodeName(FieldCode code);
+
+struct FieldError {
+  FieldCode code = FieldCode::kInvalidValue;
+  std::string message{};  // English, for people: "must be 1 to 200 characters"
+};
+
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string detail{};                         // safe for clients; empty means the default text
-  std::map<std::string, std::string> fields{};  // field name -> message (validation)
+  std::map<std::string, FieldError> fields{};   // field name -> code and message (validation)
   std::optional<int> retry_after_seconds{};     // 429 and 503
   // 401 for an access token (API.md): "missing", "malformed", "expired" or "revoked"; empty
   // for other 401s (refresh tokens, failed logins).
@@ -61,9 +89,9 @@ inline nonstd::unexpected_type<Error> Fail(Error error) {
   return nonstd::make_unexpected(std::move(error));
 }
 
-inline nonstd::unexpected_type<Error> FailField(std::string field, std::string message) {
+inline nonstd::unexpected_type<Error> FailField(std::string field, FieldCode code, std::string message) {
   Error e{ErrorCode::kValidation, {}, {}, std::nullopt};
-  e.fields.emplace(std::move(field), std::move(message));
+  e.fields.emplace(std::move(field), FieldError{code, std::move(message)});
   return nonstd::make_unexpected(std::move(e));
 }
 

@@ -12,24 +12,35 @@
 #include "store/users.hpp"
 
 namespace ikigai::feedback {
+
+using core::FieldCode;
+using core::FieldError;
+
 namespace {
 
 core::Error NotFound() { return core::Error{core::ErrorCode::kNotFound, "No such feedback.", {}, std::nullopt}; }
 
 std::string Subject(const std::string& user_id) { return "user:" + user_id; }
 
-// "" when a context key or value is acceptable.
-std::string CheckContext(const std::vector<std::pair<std::string, std::string>>& context) {
-  if (context.size() > kMaxContextMembers) return "must have at most 10 members";
+// nullopt when every context key and value is acceptable.
+std::optional<FieldError> CheckContext(const std::vector<std::pair<std::string, std::string>>& context) {
+  if (context.size() > kMaxContextMembers) return FieldError{FieldCode::kTooMany, "must have at most 10 members"};
   for (const auto& [key, value] : context) {
     const long k = core::CountCodePoints(key);
-    if (k < 1 || k > kMaxContextKey) return "keys must be 1 to 64 characters";
-    if (core::HasControl(key, false) || HasForbiddenControl(key)) return "keys must not contain control characters";
+    if (k < 1 || k > kMaxContextKey) {
+      return FieldError{k < 1 ? FieldCode::kTooShort : FieldCode::kTooLong, "keys must be 1 to 64 characters"};
+    }
+    if (core::HasControl(key, false) || HasForbiddenControl(key)) {
+      return FieldError{FieldCode::kInvalidFormat, "keys must not contain control characters"};
+    }
     const long v = core::CountCodePoints(value);
-    if (v < 0 || v > kMaxContextValue) return "values must be strings of at most 200 characters";
-    if (HasForbiddenControl(value)) return "values must not contain control characters other than newline and tab";
+    if (v < 0) return FieldError{FieldCode::kInvalidFormat, "values must be strings of at most 200 characters"};
+    if (v > kMaxContextValue) return FieldError{FieldCode::kTooLong, "values must be strings of at most 200 characters"};
+    if (HasForbiddenControl(value)) {
+      return FieldError{FieldCode::kInvalidFormat, "values must not contain control characters other than newline and tab"};
+    }
   }
-  return {};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -48,20 +59,25 @@ bool HasForbiddenControl(std::string_view text) {
   return false;
 }
 
-std::string CheckText(std::string_view text) {
+std::optional<FieldError> CheckText(std::string_view text) {
   const long n = core::CountCodePoints(text);
-  if (n < 1 || n > kMaxText) return "must be 1 to 5000 characters";
-  if (HasForbiddenControl(text)) return "must not contain control characters other than newline and tab";
-  if (core::IsBlank(text)) return "must not be blank";
-  return {};
+  if (n < 1) return FieldError{FieldCode::kRequired, "must be 1 to 5000 characters"};
+  if (n > kMaxText) return FieldError{FieldCode::kTooLong, "must be 1 to 5000 characters"};
+  if (HasForbiddenControl(text)) {
+    return FieldError{FieldCode::kInvalidFormat, "must not contain control characters other than newline and tab"};
+  }
+  if (core::IsBlank(text)) return FieldError{FieldCode::kRequired, "must not be blank"};
+  return std::nullopt;
 }
 
-std::map<std::string, std::string> Check(const FeedbackInput& in) {
-  std::map<std::string, std::string> errors;
-  if (!IsCategory(in.category)) errors["category"] = "must be one of bug, idea, praise, other";
-  if (auto m = CheckText(in.message); !m.empty()) errors["message"] = m;
-  if (in.rating && (*in.rating < 1 || *in.rating > 5)) errors["rating"] = "must be an integer from 1 to 5, or null";
-  if (auto m = CheckContext(in.context); !m.empty()) errors["context"] = m;
+std::map<std::string, FieldError> Check(const FeedbackInput& in) {
+  std::map<std::string, FieldError> errors;
+  if (!IsCategory(in.category)) errors["category"] = {FieldCode::kInvalidValue, "must be one of bug, idea, praise, other"};
+  if (auto m = CheckText(in.message)) errors["message"] = *m;
+  if (in.rating && (*in.rating < 1 || *in.rating > 5)) {
+    errors["rating"] = {FieldCode::kOutOfRange, "must be an integer from 1 to 5, or null"};
+  }
+  if (auto m = CheckContext(in.context)) errors["context"] = *m;
   return errors;
 }
 
@@ -123,9 +139,9 @@ core::Result<std::vector<store::FeedbackRow>> FeedbackService::List(const store:
 core::Result<store::FeedbackRow> FeedbackService::Update(const std::string& admin_id, const std::string& id,
                                                          const FeedbackChanges& in, const core::RequestMeta& meta) {
   core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
-  if (in.status && !IsStatus(*in.status)) invalid.fields["status"] = "must be one of new, triaged, planned, done, dismissed";
+  if (in.status && !IsStatus(*in.status)) invalid.fields["status"] = {FieldCode::kInvalidValue, "must be one of new, triaged, planned, done, dismissed"};
   if (in.reply && *in.reply) {
-    if (auto m = CheckText(**in.reply); !m.empty()) invalid.fields["reply"] = m;
+    if (auto m = CheckText(**in.reply)) invalid.fields["reply"] = *m;
   }
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
   bool notified = false;

@@ -37,9 +37,9 @@ inline constexpr std::array<std::string_view, 5> kStatuses = {"new", "triaged", 
 [[nodiscard]] bool IsCategory(std::string_view s);
 [[nodiscard]] bool IsStatus(std::string_view s);
 
-// "" when `text` is a valid message or reply (1..5000 code points, not blank, no control
+// nullopt when `text` is a valid message or reply (1..5000 code points, not blank, no control
 // character but newline and tab); otherwise why not.
-[[nodiscard]] std::string CheckText(std::string_view text);
+[[nodiscard]] std::optional<core::FieldError> CheckText(std::string_view text);
 // True when the text holds a control character (C0, DEL, C1) other than \n and \t, or is not
 // valid UTF-8.
 [[nodiscard]] bool HasForbiddenControl(std::string_view text);
@@ -68,7 +68,7 @@ struct FeedbackStats {
 };
 
 // Field errors of an input (empty map: valid).
-[[nodiscard]] std::map<std::string, std::string> Check(const FeedbackInput& input);
+[[nodiscard]] std::map<std::string, core::FieldError> Check(const FeedbackInput& input);
 
 class FeedbackService {
  public:

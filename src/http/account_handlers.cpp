@@ -4,6 +4,7 @@
 #include "http/encode.hpp"
 #include "http/json_body.hpp"
 #include "http/pagination.hpp"
+#include "http/session_cookie.hpp"
 
 namespace ikigai::http {
 namespace {
@@ -31,7 +32,7 @@ Reply RegisterHandler(auth::AccountService& accounts, Request& r) {
   return JsonReply(201, {{"user", EncodeUser(*user)}}).With("Location", "/api/v1/me");
 }
 
-Reply LoginHandler(auth::AccountService& accounts, Request& r, bool compat) {
+Reply LoginHandler(auth::AccountService& accounts, Request& r, std::chrono::seconds lifetime, bool compat) {
   auto body = ParseJsonObject(r.body);
   if (!body) return ErrorReply(body.error(), r);
   // Which identifier did the client send? Exactly one of these is allowed.
@@ -49,29 +50,35 @@ Reply LoginHandler(auth::AccountService& accounts, Request& r, bool compat) {
   if (auto rate = accounts.CheckLoginRate(login, r.Meta()); !rate) return ErrorReply(rate.error(), r);
   FieldReader f(*body);
   for (const char* name : {"email", "username", "login"}) {
-    if (auto v = f.String(name); v && v->empty()) f.AddError(name, "must not be empty");
+    if (auto v = f.String(name); v && v->empty()) f.AddError(name, core::FieldCode::kRequired, "must not be empty");
   }
   const auto password = f.String("password", true);
-  if (password && password->empty()) f.AddError("password", "must not be empty");
-  if (given == 0) f.AddError("login", "is required: send one of email, username or login");
-  if (given > 1) f.AddError("login", "send only one of email, username or login");
+  if (password && password->empty()) f.AddError("password", core::FieldCode::kRequired, "must not be empty");
+  if (given == 0) f.AddError("login", core::FieldCode::kRequired, "is required: send one of email, username or login");
+  if (given > 1) f.AddError("login", core::FieldCode::kInvalidValue, "send only one of email, username or login");
   if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
   auto pair = accounts.Login(*login, *password, r.Meta());
   if (!pair) return ErrorReply(pair.error(), r);
-  auto json = EncodeTokenPair(*pair);
-  if (compat) json["token"] = pair->access_token;  // the original backend's field
-  return JsonReply(200, json);
+  return TokenPairReply(*pair, r, lifetime, compat);
 }
 
-Reply RefreshHandler(auth::AccountService& accounts, Request& r) {
+// Body mode: {refresh_token}. Cookie mode (X-Ikigai-Refresh: cookie): the body's token if it has
+// one, else the refresh cookie; a refused cookie is cleared so the browser stops sending it.
+Reply RefreshHandler(auth::AccountService& accounts, Request& r, std::chrono::seconds lifetime) {
   auto body = ParseJsonObject(r.body);
   if (!body) return ErrorReply(body.error(), r);
+  const bool cookie_mode = WantsRefreshCookie(r);
   FieldReader f(*body);
-  const auto token = f.String("refresh_token", true);
+  auto token = f.String("refresh_token", !cookie_mode);
   if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
-  auto pair = accounts.Refresh(*token, r.Meta());
-  if (!pair) return ErrorReply(pair.error(), r);
-  return JsonReply(200, EncodeTokenPair(*pair));
+  if (!token) token = RefreshCookie(r);
+  auto pair = token ? accounts.Refresh(*token, r.Meta())
+                    : core::Result<auth::TokenPair>(core::Fail(core::ErrorCode::kUnauthorized,
+                                                               "No refresh token: sign in again."));
+  if (pair) return TokenPairReply(*pair, r, lifetime);
+  Reply refused = ErrorReply(pair.error(), r);
+  if (cookie_mode && pair.error().code == core::ErrorCode::kUnauthorized) ClearRefreshCookie(refused);
+  return refused;
 }
 
 // Routes without a body still refuse one they cannot use: an unknown field is a client bug.
@@ -94,29 +101,33 @@ core::Result<auth::AuthContext> BearerAuthenticator::Authenticate(const Request&
   return accounts_.Authenticate(token);
 }
 
-void RegisterAccountRoutes(Router& router, auth::AccountService& accounts) {
+void RegisterAccountRoutes(Router& router, auth::AccountService& accounts, std::chrono::seconds refresh_lifetime) {
   auto& a = accounts;
   for (const char* path : {"/api/v1/auth/register", "/register"}) {
     router.Add({.method = "POST", .path = path, .exec = Exec::kHash, .takes_body = true,
                 .handler = [&a](Request& r) { return RegisterHandler(a, r); }});
   }
   router.Add({.method = "POST", .path = "/api/v1/auth/login", .exec = Exec::kHash, .takes_body = true,
-              .handler = [&a](Request& r) { return LoginHandler(a, r, false); }});
+              .handler = [&a, refresh_lifetime](Request& r) { return LoginHandler(a, r, refresh_lifetime, false); }});
   router.Add({.method = "POST", .path = "/login", .exec = Exec::kHash, .takes_body = true,
-              .handler = [&a](Request& r) { return LoginHandler(a, r, true); }});
+              .handler = [&a, refresh_lifetime](Request& r) { return LoginHandler(a, r, refresh_lifetime, true); }});
   router.Add({.method = "POST", .path = "/api/v1/auth/refresh", .exec = Exec::kWorker, .takes_body = true,
-              .handler = [&a](Request& r) { return RefreshHandler(a, r); }});
+              .handler = [&a, refresh_lifetime](Request& r) { return RefreshHandler(a, r, refresh_lifetime); }});
   router.Add({.method = "POST", .path = "/api/v1/auth/logout", .access = Access::kUser,
               .handler = [&a](Request& r) {
                 if (auto ok = NoFields(r); !ok) return ErrorReply(ok.error(), r);
                 auto done = a.Logout(*r.auth, r.Meta());
-                return done ? NoContent() : ErrorReply(done.error(), r);
+                if (!done) return ErrorReply(done.error(), r);
+                Reply ended = NoContent();
+                return ClearRefreshCookie(ended);
               }});
   router.Add({.method = "POST", .path = "/api/v1/auth/logout-all", .access = Access::kUser,
               .handler = [&a](Request& r) {
                 if (auto ok = NoFields(r); !ok) return ErrorReply(ok.error(), r);
                 auto done = a.LogoutAll(*r.auth, r.Meta());
-                return done ? NoContent() : ErrorReply(done.error(), r);
+                if (!done) return ErrorReply(done.error(), r);
+                Reply ended = NoContent();
+                return ClearRefreshCookie(ended);
               }});
   router.Add({.method = "GET", .path = "/api/v1/me", .access = Access::kUser,
               .handler = [](Request& r) { return JsonReply(200, EncodeUser(r.auth->user)); }});
@@ -126,7 +137,7 @@ void RegisterAccountRoutes(Router& router, auth::AccountService& accounts) {
                 // was ever issued for this list.
                 if (auto limit = ParseLimit(r); !limit) return ErrorReply(limit.error(), r);
                 if (r.query.contains("cursor")) {
-                  return ErrorReply(BadQuery("cursor", "is not a cursor of this list"), r);
+                  return ErrorReply(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"), r);
                 }
                 auto sessions = a.Sessions(*r.auth);
                 if (!sessions) return ErrorReply(sessions.error(), r);

@@ -18,6 +18,7 @@ class BearerAuthenticator final : public Authenticator {
   auth::AccountService& accounts_;
 };
 
-void RegisterAccountRoutes(Router& router, auth::AccountService& accounts);
+// `refresh_lifetime`: Max-Age of the refresh cookie (IKIGAI_REFRESH_TTL).
+void RegisterAccountRoutes(Router& router, auth::AccountService& accounts, std::chrono::seconds refresh_lifetime);
 
 }  // namespace ikigai::http

@@ -28,13 +28,13 @@ core::Result<store::ActivityQuery> ParseActivityQuery(const Request& r, const Cu
   if (!limit) return core::Fail(limit.error());
   q.limit = *limit;
   if (auto action = QueryParam(r, "action")) {
-    if (!IsActionText(*action)) return core::Fail(BadQuery("action", "must be 1 to 64 characters of a-z, '.' and '_'"));
+    if (!IsActionText(*action)) return core::Fail(BadQuery("action", core::FieldCode::kInvalidFormat, "must be 1 to 64 characters of a-z, '.' and '_'"));
     q.action = *action;
   }
   for (const char* name : {"since", "until"}) {
     if (auto v = QueryParam(r, name)) {
       auto t = core::ParseRfc3339(*v);
-      if (!t) return core::Fail(BadQuery(name, "must be an RFC 3339 date-time with a zone offset"));
+      if (!t) return core::Fail(BadQuery(name, core::FieldCode::kInvalidFormat, "must be an RFC 3339 date-time with a zone offset"));
       (std::string(name) == "since" ? q.since : q.until) = core::ToMillis(*t);
     }
   }
@@ -44,15 +44,15 @@ core::Result<store::ActivityQuery> ParseActivityQuery(const Request& r, const Cu
     const nlohmann::json scope = {{"l", list}, {"u", q.user_id.value_or("")}, {"a", q.action.value_or("")},
                                   {"s", q.since.value_or(-1)}, {"un", q.until.value_or(-1)}};
     if (!payload || !payload->contains("scope") || (*payload)["scope"] != scope || !payload->contains("k")) {
-      return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+      return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
     }
     try {
       const auto& k = (*payload)["k"];
       q.after = store::ActivityQuery::Key{k.at("at").get<long long>(), k.at("i").get<std::string>()};
     } catch (const nlohmann::json::exception&) {
-      return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+      return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
     }
-    if (!core::IsIdText(q.after->id)) return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+    if (!core::IsIdText(q.after->id)) return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
   }
   return q;
 }
@@ -132,7 +132,7 @@ void RegisterActivityRoutes(Router& router, Server& server, store::Database& db,
               .handler = [&db, &cursors](Request& r) {
                 std::optional<std::string> user_id = QueryParam(r, "user_id");
                 if (user_id && !core::IsIdText(*user_id)) {
-                  return ErrorReply(BadQuery("user_id", "must be a user id"), r);
+                  return ErrorReply(BadQuery("user_id", core::FieldCode::kInvalidFormat, "must be a user id"), r);
                 }
                 return ListActivity(db, cursors, r, user_id, "admin");
               }});

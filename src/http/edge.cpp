@@ -58,11 +58,28 @@ bool IsJsonMediaType(std::string_view content_type) {
   return type == "application/json";
 }
 
+namespace {
+
+// http://localhost or http://127.0.0.1, optionally with a port of 1 to 5 digits; nothing else.
+bool IsLocalOrigin(std::string_view origin) {
+  for (std::string_view host : {std::string_view("http://localhost"), std::string_view("http://127.0.0.1")}) {
+    if (origin.substr(0, host.size()) != host) continue;
+    const std::string_view rest = origin.substr(host.size());
+    if (rest.empty()) return true;
+    if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return false;
+    return std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<std::string> AllowedOrigin(const std::optional<std::string>& origin,
-                                         const std::vector<std::string>& allowed) {
+                                         const std::vector<std::string>& allowed, bool allow_local) {
   if (!origin) return std::nullopt;
-  if (std::find(allowed.begin(), allowed.end(), *origin) == allowed.end()) return std::nullopt;
-  return *origin;
+  if (std::find(allowed.begin(), allowed.end(), *origin) != allowed.end()) return *origin;
+  if (allow_local && IsLocalOrigin(*origin)) return *origin;
+  return std::nullopt;
 }
 
 }  // namespace ikigai::http

@@ -23,8 +23,11 @@ namespace ikigai::http {
 // True for application/json with optional parameters (charset=utf-8 and the like).
 [[nodiscard]] bool IsJsonMediaType(std::string_view content_type);
 
-// The origin to echo in Access-Control-Allow-Origin, or nullopt when it is not allowed.
+// The origin to echo in Access-Control-Allow-Origin, or nullopt when it is not allowed: one of
+// `allowed` exactly, or, with `allow_local` (development), http://localhost or http://127.0.0.1 on
+// any port.
 [[nodiscard]] std::optional<std::string> AllowedOrigin(const std::optional<std::string>& origin,
-                                                       const std::vector<std::string>& allowed);
+                                                       const std::vector<std::string>& allowed,
+                                                       bool allow_local = false);
 
 }  // namespace ikigai::http

@@ -10,7 +10,6 @@
 namespace ikigai::http {
 namespace {
 
-constexpr const char* kServerOwned = "is set by the server and cannot be changed";
 
 nlohmann::json EncodeFeedback(const store::FeedbackRow& f) {
   // Stored by the service as a JSON object of strings; anything else reads as {}.
@@ -46,7 +45,7 @@ core::Result<std::optional<std::string>> OpenCursor(const Request& r, const Curs
   auto payload = cursors.Open(*cursor);
   if (!payload || !payload->contains("scope") || (*payload)["scope"] != scope || !payload->contains("k") ||
       !(*payload)["k"].is_string() || !core::IsIdText((*payload)["k"].get<std::string>())) {
-    return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+    return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
   }
   return std::optional<std::string>((*payload)["k"].get<std::string>());
 }
@@ -65,20 +64,20 @@ core::Result<store::FeedbackQuery> ParseAdminQuery(const Request& r, const Curso
   q.limit = *limit;
   if (auto status = QueryParam(r, "status")) {
     if (!feedback::IsStatus(*status)) {
-      return core::Fail(BadQuery("status", "must be one of new, triaged, planned, done, dismissed"));
+      return core::Fail(BadQuery("status", core::FieldCode::kInvalidValue, "must be one of new, triaged, planned, done, dismissed"));
     }
     q.status = *status;
   }
   if (auto category = QueryParam(r, "category")) {
     if (!feedback::IsCategory(*category)) {
-      return core::Fail(BadQuery("category", "must be one of bug, idea, praise, other"));
+      return core::Fail(BadQuery("category", core::FieldCode::kInvalidValue, "must be one of bug, idea, praise, other"));
     }
     q.category = *category;
   }
   auto text = TextParam(r, "q", 800, "must be at most 200 characters");
   if (!text) return core::Fail(text.error());
   if (*text && !(*text)->empty()) {
-    if (core::CountCodePoints(**text) > 200) return core::Fail(BadQuery("q", "must be at most 200 characters"));
+    if (core::CountCodePoints(**text) > 200) return core::Fail(BadQuery("q", core::FieldCode::kTooLong, "must be at most 200 characters"));
     q.q = **text;
   }
   auto after = OpenCursor(r, cursors, AdminScope(q));
@@ -108,11 +107,11 @@ Reply CreateFeedback(feedback::FeedbackService& fb, Request& r) {
   }
   if (auto context = f.Raw("context")) {
     if (!context->is_object()) {
-      f.AddError("context", "must be an object of string values");
+      f.AddError("context", core::FieldCode::kInvalidType, "must be an object of string values");
     } else {
       for (const auto& [key, value] : context->items()) {
         if (!value.is_string()) {
-          f.AddError("context", "must be an object of string values");
+          f.AddError("context", core::FieldCode::kInvalidType, "must be an object of string values");
           break;
         }
         in.context.emplace_back(key, value.get<std::string>());

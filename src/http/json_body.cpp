@@ -87,7 +87,7 @@ core::Result<nlohmann::json> ParseJsonObject(const std::string& body) {
   }
   nlohmann::json value = nlohmann::json::parse(body, nullptr, false);
   if (value.is_discarded()) return core::Fail(core::ErrorCode::kMalformedJson);
-  if (!value.is_object()) return core::FailField("body", "must be a JSON object");
+  if (!value.is_object()) return core::FailField("body", core::FieldCode::kInvalidType, "must be a JSON object");
   return value;
 }
 
@@ -102,7 +102,7 @@ const nlohmann::json* FieldReader::Member(const std::string& name, bool required
   read_.insert(name);
   auto it = object_.find(name);
   if (it == object_.end()) {
-    if (required) AddError(name, "is required");
+    if (required) AddError(name, core::FieldCode::kRequired, "is required");
     return nullptr;
   }
   return &*it;
@@ -114,7 +114,7 @@ std::optional<std::string> FieldReader::String(const std::string& name, bool req
   const auto* v = Member(name, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_string()) {
-    AddError(name, "must be a string");
+    AddError(name, core::FieldCode::kInvalidType, "must be a string");
     return std::nullopt;
   }
   return v->get<std::string>();
@@ -124,11 +124,11 @@ std::optional<std::int64_t> FieldReader::Integer(const std::string& name, bool r
   const auto* v = Member(name, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_number_integer()) {
-    AddError(name, "must be an integer");
+    AddError(name, core::FieldCode::kInvalidType, "must be an integer");
     return std::nullopt;
   }
   if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
-    AddError(name, "is out of range");
+    AddError(name, core::FieldCode::kOutOfRange, "is out of range");
     return std::nullopt;
   }
   return v->get<std::int64_t>();
@@ -138,7 +138,7 @@ std::optional<bool> FieldReader::Boolean(const std::string& name, bool required)
   const auto* v = Member(name, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_boolean()) {
-    AddError(name, "must be true or false");
+    AddError(name, core::FieldCode::kInvalidType, "must be true or false");
     return std::nullopt;
   }
   return v->get<bool>();
@@ -161,17 +161,17 @@ void FieldReader::Refuse(std::initializer_list<const char*> names, const std::st
   for (const char* name : names) {
     if (!object_.contains(name)) continue;
     read_.insert(name);
-    AddError(name, message);
+    AddError(name, core::FieldCode::kReadOnly, message);
   }
 }
 
-void FieldReader::AddError(const std::string& field, const std::string& message) {
-  errors_.emplace(field, message);  // the first problem of a field is the one reported
+void FieldReader::AddError(const std::string& field, core::FieldCode code, const std::string& message) {
+  errors_.emplace(field, core::FieldError{code, message});  // the first problem of a field is the one reported
 }
 
 core::Result<void> FieldReader::Finish() {
   for (auto it = object_.begin(); it != object_.end(); ++it) {
-    if (!read_.contains(it.key())) AddError(it.key(), "is not allowed");
+    if (!read_.contains(it.key())) AddError(it.key(), core::FieldCode::kUnknownField, "is not allowed");
   }
   if (errors_.empty()) return {};
   core::Error e{core::ErrorCode::kValidation, {}, errors_, std::nullopt};

@@ -17,6 +17,9 @@ namespace ikigai::http {
 
 inline constexpr int kMaxJsonDepth = 32;
 
+// The message of a refused server-owned member (error code read_only).
+inline constexpr const char* kServerOwned = "is set by the server and cannot be changed";
+
 // An empty body is {}. Unparsable, nested deeper than kMaxJsonDepth, anything but white space
 // after the value (a NUL byte included), or a key twice in one object (at any depth): 400
 // malformed_json.
@@ -46,7 +49,7 @@ class FieldReader {
   // error with `message`, so a mass-assignment attempt is named as such.
   void Refuse(std::initializer_list<const char*> names, const std::string& message);
 
-  void AddError(const std::string& field, const std::string& message);
+  void AddError(const std::string& field, core::FieldCode code, const std::string& message);
   [[nodiscard]] bool HasErrors() const { return !errors_.empty(); }
   // 422 with every field error and every unknown member, or success.
   [[nodiscard]] core::Result<void> Finish();
@@ -56,7 +59,7 @@ class FieldReader {
 
   const nlohmann::json& object_;
   std::set<std::string> read_;
-  std::map<std::string, std::string> errors_;
+  std::map<std::string, core::FieldError> errors_;
 };
 
 }  // namespace ikigai::http

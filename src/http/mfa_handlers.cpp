@@ -3,6 +3,7 @@
 
 #include "http/encode.hpp"
 #include "http/json_body.hpp"
+#include "http/session_cookie.hpp"
 
 namespace ikigai::http {
 namespace {
@@ -18,7 +19,7 @@ std::optional<Reply> ConfirmationRate(auth::AccountService& accounts, const nloh
 // A required, non-empty string member.
 std::optional<std::string> NonEmpty(FieldReader& f, const char* name) {
   auto value = f.String(name, true);
-  if (value && value->empty()) f.AddError(name, "must not be empty");
+  if (value && value->empty()) f.AddError(name, core::FieldCode::kRequired, "must not be empty");
   return value;
 }
 
@@ -60,7 +61,7 @@ Reply WithPasswordAndCode(auth::AccountService& accounts, Request& r, Call&& cal
   return call(*password, *code);
 }
 
-Reply SecondStep(auth::AccountService& accounts, Request& r) {
+Reply SecondStep(auth::AccountService& accounts, Request& r, std::chrono::seconds lifetime) {
   auto body = ParseJsonObject(r.body);
   if (!body) return ErrorReply(body.error(), r);
   std::string token;
@@ -72,12 +73,13 @@ Reply SecondStep(auth::AccountService& accounts, Request& r) {
   if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
   auto pair = accounts.LoginSecondStep(*mfa_token, *code, r.Meta());
   if (!pair) return ErrorReply(pair.error(), r);
-  return JsonReply(200, EncodeTokenPair(*pair));
+  return TokenPairReply(*pair, r, lifetime);
 }
 
 }  // namespace
 
-void RegisterMfaRoutes(Router& router, auth::AccountService& accounts, users::MfaService& mfa) {
+void RegisterMfaRoutes(Router& router, auth::AccountService& accounts, users::MfaService& mfa,
+                       std::chrono::seconds refresh_lifetime) {
   auto& a = accounts;
   auto& m = mfa;
   // On the hash pool: each verifies a password.
@@ -100,7 +102,7 @@ void RegisterMfaRoutes(Router& router, auth::AccountService& accounts, users::Mf
   router.Add({.method = "POST", .path = "/api/v1/me/mfa/totp/confirm", .access = Access::kUser, .takes_body = true,
               .handler = [&m](Request& r) { return Confirm(m, r); }});
   router.Add({.method = "POST", .path = "/api/v1/auth/login/mfa", .exec = Exec::kWorker, .takes_body = true,
-              .handler = [&a](Request& r) { return SecondStep(a, r); }});
+              .handler = [&a, refresh_lifetime](Request& r) { return SecondStep(a, r, refresh_lifetime); }});
 }
 
 }  // namespace ikigai::http

@@ -8,6 +8,8 @@
 
 namespace ikigai::http {
 
-void RegisterMfaRoutes(Router& router, auth::AccountService& accounts, users::MfaService& mfa);
+// `refresh_lifetime`: Max-Age of the refresh cookie of the second step in cookie mode.
+void RegisterMfaRoutes(Router& router, auth::AccountService& accounts, users::MfaService& mfa,
+                       std::chrono::seconds refresh_lifetime);
 
 }  // namespace ikigai::http

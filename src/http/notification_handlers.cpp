@@ -43,7 +43,7 @@ core::Result<store::NotificationQuery> ParseListQuery(const Request& r, const Cu
   q.unread = *unread;
   if (auto kind = QueryParam(r, "kind")) {
     if (!notify::ParseKind(*kind)) {
-      return core::Fail(BadQuery("kind", "must be one of task_due, security, announcement, feedback_reply"));
+      return core::Fail(BadQuery("kind", core::FieldCode::kInvalidValue, "must be one of task_due, security, announcement, feedback_reply"));
     }
     q.kind = *kind;
   }
@@ -51,7 +51,7 @@ core::Result<store::NotificationQuery> ParseListQuery(const Request& r, const Cu
     auto payload = cursors.Open(*cursor);
     if (!payload || !payload->contains("scope") || (*payload)["scope"] != Scope(q) || !payload->contains("k") ||
         !(*payload)["k"].is_string() || !core::IsIdText((*payload)["k"].get<std::string>())) {
-      return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+      return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
     }
     q.before_id = (*payload)["k"].get<std::string>();
   }
@@ -64,16 +64,16 @@ void ReadChannel(FieldReader& f, const char* channel, std::array<std::optional<b
   auto raw = f.Raw(channel);
   if (!raw) return;
   if (!raw->is_object()) {
-    f.AddError(channel, "must be an object of kind: true|false");
+    f.AddError(channel, core::FieldCode::kInvalidType, "must be an object of kind: true|false");
     return;
   }
   for (const auto& [key, value] : raw->items()) {
     const std::string field = std::string(channel) + "." + key;
     const auto kind = notify::ParseKind(key);
     if (!kind) {
-      f.AddError(field, "is not a notification kind");
+      f.AddError(field, core::FieldCode::kUnknownField, "is not a notification kind");
     } else if (!value.is_boolean()) {
-      f.AddError(field, "must be true or false");
+      f.AddError(field, core::FieldCode::kInvalidType, "must be true or false");
     } else {
       out[notify::Index(*kind)] = value.get<bool>();
     }
@@ -93,7 +93,7 @@ Reply StreamHandler(const NotificationRoutes& d, Request& r) {
   if (!last) last = QueryParam(r, "last_event_id");
   if (last) {
     if (!core::IsIdText(*last)) {
-      return ErrorReply(BadQuery("last_event_id", "must be the id of a notification"), r);
+      return ErrorReply(BadQuery("last_event_id", core::FieldCode::kInvalidFormat, "must be the id of a notification"), r);
     }
     after = *last;
   }
@@ -202,13 +202,13 @@ void RegisterNotificationRoutes(Router& router, const NotificationRoutes& deps) 
                 ReadChannel(f, "push", patch.push);
                 if (auto lead = f.Integer("reminder_lead_minutes")) {
                   if (*lead < notify::kMinReminderLead || *lead > notify::kMaxReminderLead) {
-                    f.AddError("reminder_lead_minutes", "must be an integer from 5 to 10080");
+                    f.AddError("reminder_lead_minutes", core::FieldCode::kOutOfRange, "must be an integer from 5 to 10080");
                   } else {
                     patch.reminder_lead_minutes = static_cast<int>(*lead);
                   }
                 }
                 if (patch.email[notify::Index(notify::Kind::kSecurity)] == false) {
-                  f.AddError("email.security", "security emails cannot be switched off");
+                  f.AddError("email.security", core::FieldCode::kInvalidValue, "security emails cannot be switched off");
                 }
                 if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
                 auto prefs = n.UpdatePreferences(r.auth->user.id, patch);
@@ -226,12 +226,12 @@ void RegisterNotificationRoutes(Router& router, const NotificationRoutes& deps) 
                 in.role = f.String("role");
                 if (auto ids = f.Raw("user_ids")) {
                   if (!ids->is_array()) {
-                    f.AddError("user_ids", "must be an array of user ids");
+                    f.AddError("user_ids", core::FieldCode::kInvalidType, "must be an array of user ids");
                   } else {
                     std::vector<std::string> list;
                     for (const auto& v : *ids) {
                       if (!v.is_string()) {
-                        f.AddError("user_ids", "must be an array of user ids");
+                        f.AddError("user_ids", core::FieldCode::kInvalidType, "must be an array of user ids");
                         break;
                       }
                       list.push_back(v.get<std::string>());

@@ -7,9 +7,9 @@
 
 namespace ikigai::http {
 
-core::Error BadQuery(const std::string& name, const std::string& why) {
+core::Error BadQuery(const std::string& name, core::FieldCode code, const std::string& why) {
   core::Error e{core::ErrorCode::kBadRequest, "Query parameter '" + name + "' " + why + ".", {}, std::nullopt};
-  e.fields[name] = why;
+  e.fields[name] = {code, why};
   return e;
 }
 
@@ -23,8 +23,8 @@ core::Result<std::optional<std::string>> TextParam(const Request& r, const char*
                                                    const std::string& too_long) {
   auto v = QueryParam(r, name);
   if (!v) return std::optional<std::string>{};
-  if (v->size() > max_bytes) return core::Fail(BadQuery(name, too_long));
-  if (core::CountCodePoints(*v) < 0) return core::Fail(BadQuery(name, "must be valid UTF-8"));
+  if (v->size() > max_bytes) return core::Fail(BadQuery(name, core::FieldCode::kTooLong, too_long));
+  if (core::CountCodePoints(*v) < 0) return core::Fail(BadQuery(name, core::FieldCode::kInvalidFormat, "must be valid UTF-8"));
   return v;
 }
 
@@ -34,7 +34,7 @@ core::Result<int> ParseLimit(const Request& r) {
   int n = 0;
   auto [p, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
   if (ec != std::errc{} || p != limit->data() + limit->size() || n < 1 || n > kMaxLimit) {
-    return core::Fail(BadQuery("limit", "must be a whole number from 1 to 100"));
+    return core::Fail(BadQuery("limit", core::FieldCode::kOutOfRange, "must be a whole number from 1 to 100"));
   }
   return n;
 }
@@ -44,7 +44,7 @@ core::Result<std::optional<bool>> ParseBoolParam(const Request& r, const char* n
   if (!v) return std::optional<bool>{};
   if (*v == "true") return std::optional<bool>{true};
   if (*v == "false") return std::optional<bool>{false};
-  return core::Fail(BadQuery(name, "must be true or false"));
+  return core::Fail(BadQuery(name, core::FieldCode::kInvalidValue, "must be true or false"));
 }
 
 }  // namespace ikigai::http

@@ -13,8 +13,8 @@ namespace ikigai::http {
 inline constexpr int kDefaultLimit = 20;
 inline constexpr int kMaxLimit = 100;
 
-// 400 with detail "Query parameter '<name>' <why>." and errors.<name> = why.
-[[nodiscard]] core::Error BadQuery(const std::string& name, const std::string& why);
+// 400 with detail "Query parameter '<name>' <why>.", errors.<name> = why and error_codes.<name>.
+[[nodiscard]] core::Error BadQuery(const std::string& name, core::FieldCode code, const std::string& why);
 // The first value of a query parameter, or nullopt.
 [[nodiscard]] std::optional<std::string> QueryParam(const Request& r, const char* name);
 // A free-text parameter (a search text, a tag): nullopt when absent; 400 naming it with

@@ -114,7 +114,17 @@ std::string ProblemBody(const core::Error& error, const std::string& request_id)
       {"detail", keep_detail ? error.detail : std::string(text.detail)},
       {"code", code},
   };
-  if (!error.fields.empty()) body["errors"] = error.fields;
+  if (!error.fields.empty()) {
+    // `errors` (English, for people) and `error_codes` (the contract, for programs) always have
+    // the same keys.
+    nlohmann::json messages = nlohmann::json::object(), codes = nlohmann::json::object();
+    for (const auto& [field, problem] : error.fields) {
+      messages[field] = problem.message;
+      codes[field] = core::FieldCodeName(problem.code);
+    }
+    body["errors"] = std::move(messages);
+    body["error_codes"] = std::move(codes);
+  }
   if (!error.reason.empty()) body["reason"] = error.reason;
   for (const auto& [name, value] : error.members) body[name] = value;
   body["request_id"] = request_id;

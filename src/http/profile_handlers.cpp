@@ -8,7 +8,6 @@
 namespace ikigai::http {
 namespace {
 
-constexpr const char* kServerOwned = "is set by the server and cannot be changed";
 
 // Password confirmations count as login attempts: over the account's limit the answer is 429,
 // which API.md's order puts before any field error.
@@ -48,7 +47,7 @@ Reply ChangePassword(users::ProfileService& profile, Request& r) {
   FieldReader f(*body);
   const auto current = f.String("current_password", true);
   const auto next = f.String("new_password", true);
-  if (current && current->empty()) f.AddError("current_password", "must not be empty");
+  if (current && current->empty()) f.AddError("current_password", core::FieldCode::kRequired, "must not be empty");
   if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
   auto done = profile.ChangePassword(*r.auth, *current, *next, r.Meta());
   return done ? NoContent() : ErrorReply(done.error(), r);
@@ -60,7 +59,7 @@ Reply DeleteAccount(users::ProfileService& profile, Request& r) {
   if (auto limited = ConfirmationRate(profile, *body, "password", r)) return *limited;
   FieldReader f(*body);
   const auto password = f.String("password", true);
-  if (password && password->empty()) f.AddError("password", "must not be empty");
+  if (password && password->empty()) f.AddError("password", core::FieldCode::kRequired, "must not be empty");
   if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
   auto done = profile.Delete(*r.auth, *password, r.Meta());
   return done ? NoContent() : ErrorReply(done.error(), r);
@@ -83,7 +82,7 @@ core::Result<store::UserQuery> ParseUserQuery(const Request& r, const CursorSeal
   if (!text) return core::Fail(text.error());
   if (*text && !(*text)->empty()) q.q = **text;
   if (auto role = QueryParam(r, "role")) {
-    if (*role != "user" && *role != "admin") return core::Fail(BadQuery("role", "must be user or admin"));
+    if (*role != "user" && *role != "admin") return core::Fail(BadQuery("role", core::FieldCode::kInvalidValue, "must be user or admin"));
     q.role = *role;
   }
   auto disabled = ParseBoolParam(r, "disabled");
@@ -92,13 +91,13 @@ core::Result<store::UserQuery> ParseUserQuery(const Request& r, const CursorSeal
   if (auto cursor = QueryParam(r, "cursor")) {
     auto payload = cursors.Open(*cursor);
     if (!payload || !payload->contains("scope") || (*payload)["scope"] != ListScope(q)) {
-      return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+      return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
     }
     try {
       q.after_created_at = payload->at("k").at("c").get<long long>();
       q.after_id = payload->at("k").at("i").get<std::string>();
     } catch (const nlohmann::json::exception&) {
-      return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+      return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
     }
   }
   return q;

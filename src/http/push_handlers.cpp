@@ -30,7 +30,7 @@ core::Result<notify::SubscriptionInput> ReadSubscription(const std::string& text
   if (auto expiration = f.Raw("expirationTime"); expiration && !expiration->is_null()) {
     // A DOMHighResTimeStamp in milliseconds: a number, possibly with a fraction.
     if (!expiration->is_number() || expiration->get<double>() < 0 || expiration->get<double>() > 1e15) {
-      f.AddError("expirationTime", "must be null or a time in milliseconds since the epoch");
+      f.AddError("expirationTime", core::FieldCode::kInvalidType, "must be null or a time in milliseconds since the epoch");
     } else {
       in.expiration_time = static_cast<long long>(std::floor(expiration->get<double>()));
     }
@@ -38,22 +38,22 @@ core::Result<notify::SubscriptionInput> ReadSubscription(const std::string& text
   bool keys_read = false;
   if (auto keys = f.Raw("keys", true)) {
     if (!keys->is_object()) {
-      f.AddError("keys", "must be an object with p256dh and auth");
+      f.AddError("keys", core::FieldCode::kInvalidType, "must be an object with p256dh and auth");
     } else {
       keys_read = true;
       FieldReader k(*keys);
       in.p256dh = k.String("p256dh", true).value_or("");
       in.auth = k.String("auth", true).value_or("");
       if (auto ok = k.Finish(); !ok) {
-        for (const auto& [name, message] : ok.error().fields) f.AddError("keys." + name, message);
+        for (const auto& [name, problem] : ok.error().fields) f.AddError("keys." + name, problem.code, problem.message);
       }
     }
   }
   // The first problem of a field is the one reported (a wrong type before a wrong value); the
   // keys' values are judged only when `keys` was an object.
-  for (const auto& [name, message] : notify::SubscriptionErrors(in, allow_http)) {
+  for (const auto& [name, problem] : notify::SubscriptionErrors(in, allow_http)) {
     if (name.rfind("keys.", 0) == 0 && !keys_read) continue;
-    f.AddError(name, message);
+    f.AddError(name, problem.code, problem.message);
   }
   if (auto ok = f.Finish(); !ok) return core::Fail(ok.error());
   return in;
@@ -85,7 +85,7 @@ void RegisterPushRoutes(Router& router, const PushRoutes& deps) {
                   if (!payload || !payload->contains("scope") || (*payload)["scope"] != Scope(r.auth->user.id) ||
                       !payload->contains("k") || !(*payload)["k"].is_string() ||
                       !core::IsIdText((*payload)["k"].get<std::string>())) {
-                    return ErrorReply(BadQuery("cursor", "is not a cursor of this list"), r);
+                    return ErrorReply(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"), r);
                   }
                   before = (*payload)["k"].get<std::string>();
                 }

@@ -29,7 +29,7 @@ void RegisterRecoveryRoutes(Router& router, auth::RecoveryService& recovery) {
               .handler = [&rs](Request& r) {
                 auto f = Fields(r, {"email"});
                 if (!f) return ErrorReply(f.error(), r);
-                if ((*f)[0].empty() || (*f)[0].size() > 254) return ErrorReply(core::Error{core::ErrorCode::kValidation, {}, {{"email", "must be a valid email address"}}, {}}, r);
+                if ((*f)[0].empty() || (*f)[0].size() > 254) return ErrorReply(core::Error{core::ErrorCode::kValidation, {}, {{"email", {core::FieldCode::kInvalidFormat, "must be a valid email address"}}}, {}}, r);
                 auto done = rs.Forgot((*f)[0], r.Meta());
                 return done ? Accepted() : ErrorReply(done.error(), r);
               }});

@@ -16,12 +16,12 @@ namespace ikigai::http {
 
 void RegisterRoutes(Router& router, Server& server, Services& services) {
   RegisterOperationRoutes(router, server, services);
-  RegisterAccountRoutes(router, services.accounts);
+  RegisterAccountRoutes(router, services.accounts, server.Config().refresh_ttl);
   RegisterTaskRoutes(router, services.tasks, services.maps, services.cursors);
   RegisterRecoveryRoutes(router, services.recovery);
   RegisterProfileRoutes(router, services.profile);
   RegisterAdminRoutes(router, services.admin, services.cursors);
-  RegisterMfaRoutes(router, services.accounts, services.mfa);
+  RegisterMfaRoutes(router, services.accounts, services.mfa, server.Config().refresh_ttl);
   RegisterFeedbackRoutes(router, services.feedback, services.cursors);
   RegisterNotificationRoutes(router, {services.notifications, services.hub, services.accounts, services.cursors,
                                       server.MaxStreams()});

@@ -96,8 +96,10 @@ const char* ReasonPhrase(int status) {
   }
 }
 
+// X-Ikigai-Refresh is the cookie mode's CSRF defence: a page of another origin can only send it
+// after a preflight that names an allowed origin.
 constexpr const char* kCorsAllowHeaders =
-    "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id, Last-Event-ID";
+    "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id, Last-Event-ID, X-Ikigai-Refresh";
 constexpr const char* kCorsExposeHeaders =
     "X-Request-Id, ETag, Location, Retry-After, X-Unread-Count, WWW-Authenticate";
 
@@ -273,6 +275,12 @@ struct Server::Impl {
   Reply Invoke(Request& request, Route& route);
   // Response headers common to every answer.
   void Decorate(bhttp::response_header<>& res, const Request& request, Reply& reply) const;
+  // CORS: the request's Origin when it is allowed (IKIGAI_CORS_ORIGINS, and in development
+  // http://localhost:* and http://127.0.0.1:*), else nullopt.
+  [[nodiscard]] std::optional<std::string> CorsOrigin(const Request& request) const {
+    return AllowedOrigin(request.Header("origin"), self.config_.cors_origins, LocalOriginsAllowed());
+  }
+  [[nodiscard]] bool LocalOriginsAllowed() const { return self.config_.env == config::Environment::kDevelopment; }
   void LogAccess(const Request& request, int status, RouteMetrics& metrics) const;
 };
 
@@ -1070,7 +1078,7 @@ Reply Server::Impl::UnmatchedReply(const Request& request, const Match& match) c
   }
   Reply reply = NoContent();
   reply.With("Allow", match.allow);
-  const auto origin = AllowedOrigin(request.Header("origin"), self.config_.cors_origins);
+  const auto origin = CorsOrigin(request);
   if (origin && request.Header("access-control-request-method")) {
     reply.With("Access-Control-Allow-Methods", match.allow)
         .With("Access-Control-Allow-Headers", kCorsAllowHeaders)
@@ -1236,9 +1244,11 @@ void Server::Impl::Decorate(bhttp::response_header<>& res, const Request& reques
   res.set("X-Content-Type-Options", "nosniff");
   if (!reply.content_type.empty() && reply.status != 204) res.set(bhttp::field::content_type, reply.content_type);
   if (IsApiPath(request.path)) res.set(bhttp::field::cache_control, "no-store");
-  if (!self.config_.cors_origins.empty()) {
-    if (auto origin = AllowedOrigin(request.Header("origin"), self.config_.cors_origins)) {
+  if (!self.config_.cors_origins.empty() || LocalOriginsAllowed()) {
+    if (auto origin = CorsOrigin(request)) {
+      // Credentials (the refresh cookie) are allowed, so the origin is always echoed, never "*".
       res.set(bhttp::field::access_control_allow_origin, *origin);
+      res.set(bhttp::field::access_control_allow_credentials, "true");
       res.set(bhttp::field::access_control_expose_headers, kCorsExposeHeaders);
     }
     res.set(bhttp::field::vary, "Origin");

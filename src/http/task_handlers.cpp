@@ -76,7 +76,9 @@ std::optional<int> IfMatch(const Request& r) {
 }
 
 // Reads the writable task fields; type errors and unknown fields accumulate in the reader.
+// A client that sends a task back as it read it gets read_only for the server's members.
 tasks::TaskFields ReadTaskFields(FieldReader& f) {
+  f.Refuse({"id", "created_at", "updated_at", "completed_at", "version"}, kServerOwned);
   tasks::TaskFields out;
   out.title = f.String("title");
   out.notes = f.String("notes");
@@ -89,12 +91,12 @@ tasks::TaskFields ReadTaskFields(FieldReader& f) {
   }
   if (auto tags = f.Raw("tags")) {
     if (!tags->is_array()) {
-      f.AddError("tags", "must be an array of strings");
+      f.AddError("tags", core::FieldCode::kInvalidType, "must be an array of strings");
     } else {
       std::vector<std::string> list;
       for (const auto& t : *tags) {
         if (!t.is_string()) {
-          f.AddError("tags", "must be an array of strings");
+          f.AddError("tags", core::FieldCode::kInvalidType, "must be an array of strings");
           break;
         }
         list.push_back(t.get<std::string>());
@@ -114,14 +116,14 @@ core::Result<store::TaskQuery> ParseListQuery(const Request& r, const CursorSeal
   q.limit = *limit;
   if (auto status = get("status")) {
     if (*status != "todo" && *status != "in_progress" && *status != "done") {
-      return core::Fail(BadQuery("status", "must be one of todo, in_progress, done"));
+      return core::Fail(BadQuery("status", core::FieldCode::kInvalidValue, "must be one of todo, in_progress, done"));
     }
     q.status = *status;
   }
   auto tag = TextParam(r, "tag", 128, "must be 1 to 32 characters");
   if (!tag) return core::Fail(tag.error());
   if (*tag) {
-    if ((*tag)->empty()) return core::Fail(BadQuery("tag", "must be 1 to 32 characters"));
+    if ((*tag)->empty()) return core::Fail(BadQuery("tag", core::FieldCode::kTooShort, "must be 1 to 32 characters"));
     q.tag = **tag;
   }
   auto text = TextParam(r, "q", 200, "must be at most 200 characters");
@@ -130,7 +132,7 @@ core::Result<store::TaskQuery> ParseListQuery(const Request& r, const CursorSeal
   for (const char* name : {"due_before", "due_after"}) {
     if (auto v = get(name)) {
       auto t = core::ParseRfc3339(*v);
-      if (!t) return core::Fail(BadQuery(name, "must be an RFC 3339 date-time with a zone offset"));
+      if (!t) return core::Fail(BadQuery(name, core::FieldCode::kInvalidFormat, "must be an RFC 3339 date-time with a zone offset"));
       (std::string(name) == "due_before" ? q.due_before : q.due_after) = core::ToMillis(*t);
     }
   }
@@ -141,7 +143,7 @@ core::Result<store::TaskQuery> ParseListQuery(const Request& r, const CursorSeal
       {"priority", TaskSort::kPriorityAsc},  {"-priority", TaskSort::kPriorityDesc}};
   auto s = kSorts.find(sort);
   if (s == kSorts.end()) {
-    return core::Fail(BadQuery("sort", "must be one of created_at, -created_at, due_at, -due_at, priority, -priority"));
+    return core::Fail(BadQuery("sort", core::FieldCode::kInvalidValue, "must be one of created_at, -created_at, due_at, -due_at, priority, -priority"));
   }
   q.sort = s->second;
   if (auto cursor = get("cursor")) {
@@ -151,7 +153,7 @@ core::Result<store::TaskQuery> ParseListQuery(const Request& r, const CursorSeal
                                   {"tg", q.tag.value_or("")}, {"q", q.q.value_or("")},
                                   {"db", q.due_before.value_or(-1)}, {"da", q.due_after.value_or(-1)}};
     if (!payload || !payload->contains("scope") || (*payload)["scope"] != scope || !payload->contains("k")) {
-      return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+      return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
     }
     const auto& k = (*payload)["k"];
     try {
@@ -162,7 +164,7 @@ core::Result<store::TaskQuery> ParseListQuery(const Request& r, const CursorSeal
       key.id = k.at("i").get<std::string>();
       q.after = key;
     } catch (const nlohmann::json::exception&) {
-      return core::Fail(BadQuery("cursor", "is not a cursor of this list"));
+      return core::Fail(BadQuery("cursor", core::FieldCode::kInvalidValue, "is not a cursor of this list"));
     }
   }
   return q;
@@ -192,13 +194,13 @@ std::optional<std::vector<std::string>> ReadStringArray(FieldReader& f, const ch
   auto raw = f.Raw(name);
   if (!raw) return std::vector<std::string>{};
   if (!raw->is_array()) {
-    f.AddError(name, "must be an array of strings");
+    f.AddError(name, core::FieldCode::kInvalidType, "must be an array of strings");
     return std::nullopt;
   }
   std::vector<std::string> out;
   for (const auto& e : *raw) {
     if (!e.is_string()) {
-      f.AddError(name, "must be an array of strings");
+      f.AddError(name, core::FieldCode::kInvalidType, "must be an array of strings");
       return std::nullopt;
     }
     out.push_back(e.get<std::string>());
@@ -242,7 +244,7 @@ void RegisterTaskRoutes(Router& router, tasks::TaskService& tasks, tasks::Ikigai
                 if (!body) return ErrorReply(body.error(), r);
                 FieldReader f(*body);
                 auto fields = ReadTaskFields(f);
-                if (!body->contains("title")) f.AddError("title", "is required");
+                if (!body->contains("title")) f.AddError("title", core::FieldCode::kRequired, "is required");
                 if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
                 auto task = t.Create(r.auth->user.id, fields, r.Meta());
                 if (!task) return ErrorReply(task.error(), r);
@@ -288,6 +290,7 @@ void RegisterTaskRoutes(Router& router, tasks::TaskService& tasks, tasks::Ikigai
                 map.world_needs = ReadStringArray(f, "world_needs").value_or(std::vector<std::string>{});
                 map.paid_for = ReadStringArray(f, "paid_for").value_or(std::vector<std::string>{});
                 if (!f.IsNull("statement")) map.statement = f.String("statement").value_or("");
+                f.Refuse({"updated_at", "version"}, kServerOwned);
                 if (auto ok = f.Finish(); !ok) return ErrorReply(ok.error(), r);
                 auto saved = m.Put(r.auth->user.id, map, IfMatch(r), r.Meta());
                 if (!saved) return ErrorReply(saved.error(), r);

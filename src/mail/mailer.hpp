@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "mail/message.hpp"
 
 namespace ikigai::mail {
 
@@ -20,6 +21,8 @@ class Mailer {
                                                 const std::string& mime) = 0;
   // Where mail goes, without credentials (for the start-up log).
   [[nodiscard]] virtual std::string Describe() const = 0;
+  // How the outbox should encode text parts for this transport.
+  [[nodiscard]] virtual BodyEncoding Encoding() const { return BodyEncoding::kQuotedPrintable; }
 };
 
 struct SmtpSettings {
@@ -50,6 +53,8 @@ class DirectoryMailer final : public Mailer {
   [[nodiscard]] core::Result<void> Send(const std::string& from_address, const std::string& to_address,
                                         const std::string& mime) override;
   [[nodiscard]] std::string Describe() const override { return "files in " + dir_.string(); }
+  // A developer opens these in a text editor: UTF-8 as written, links whole.
+  [[nodiscard]] BodyEncoding Encoding() const override { return BodyEncoding::k8bit; }
 
  private:
   std::filesystem::path dir_;

@@ -1,9 +1,11 @@
-// MIME rendering with libsodium's base64.
+// MIME rendering: quoted-printable or 8bit parts, RFC 2047 headers with libsodium's base64.
 #include "mail/message.hpp"
 
 #include <sodium.h>
 
 #include <algorithm>
+#include <string_view>
+#include <vector>
 
 #include "core/text.hpp"
 #include "core/time_format.hpp"
@@ -19,11 +21,49 @@ std::string Base64(const std::string& data) {
   return out;
 }
 
-// Base64 in lines of 76 characters (RFC 2045).
-std::string Base64Lines(const std::string& data) {
-  const std::string b = Base64(data);
+// Longest line RFC 5322 allows (without its CRLF), and so the most an 8bit part may carry.
+constexpr std::size_t kMaxLineBytes = 998;
+// RFC 2045 6.7 (5): encoded lines of at most 76 characters, the soft break's "=" included.
+constexpr std::size_t kMaxQpLine = 76;
+
+// The text's lines without their line ends (CRLF, LF or a lone CR all end a line).
+std::vector<std::string_view> Lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r' && text[i] != '\n') continue;
+    lines.push_back(text.substr(start, i - start));
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    start = i + 1;
+  }
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
+
+// The text with CRLF line ends and a final CRLF: what an 8bit part carries.
+std::string CrlfText(std::string_view text) {
   std::string out;
-  for (std::size_t i = 0; i < b.size(); i += 76) out += b.substr(i, 76) + "\r\n";
+  for (auto line : Lines(text)) {
+    out += line;
+    out += "\r\n";
+  }
+  return out;
+}
+
+bool Fits8bit(std::string_view text) {
+  for (auto line : Lines(text)) {
+    if (line.size() > kMaxLineBytes || line.find('\0') != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// One part of the multipart body with its headers.
+std::string Part(const char* media_type, const std::string& body, BodyEncoding encoding) {
+  const bool eight_bit = encoding == BodyEncoding::k8bit && Fits8bit(body);
+  std::string out = std::string("Content-Type: ") + media_type + "; charset=utf-8\r\nContent-Transfer-Encoding: ";
+  out += eight_bit ? "8bit" : "quoted-printable";
+  out += "\r\n\r\n";
+  out += eight_bit ? CrlfText(body) : QuotedPrintable(body);
   return out;
 }
 
@@ -38,6 +78,37 @@ std::string OneLine(std::string s) {
 }
 
 }  // namespace
+
+std::string QuotedPrintable(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (auto line : Lines(text)) {
+    std::size_t width = 0;  // characters on the current output line
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const auto c = static_cast<unsigned char>(line[i]);
+      const bool last = i + 1 == line.size();
+      const bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
+      char token[3] = {static_cast<char>(c), 0, 0};
+      std::size_t size = 1;
+      if (!literal) {
+        token[0] = '=';
+        token[1] = kHex[c >> 4];
+        token[2] = kHex[c & 0x0f];
+        size = 3;
+      }
+      // Room for the token and, unless it ends the line, a soft break's "=" after it.
+      const std::size_t room = last ? kMaxQpLine : kMaxQpLine - 1;
+      if (width + size > room) {
+        out += "=\r\n";
+        width = 0;
+      }
+      out.append(token, size);
+      width += size;
+    }
+    out += "\r\n";
+  }
+  return out;
+}
 
 std::string EncodeHeaderWord(const std::string& text) {
   const std::string line = OneLine(text);
@@ -58,7 +129,7 @@ std::string EncodeHeaderWord(const std::string& text) {
 std::string AddressOf(const std::string& mailbox) { return core::MailboxAddress(mailbox); }
 
 std::string RenderMime(const OutgoingMail& mail, const std::string& from, core::TimePoint date,
-                       const std::string& message_id) {
+                       const std::string& message_id, BodyEncoding encoding) {
   // The display name of From may be UTF-8: encode it, keep the address as is.
   std::string from_header = OneLine(from);
   const auto open = from_header.rfind('<');
@@ -78,11 +149,9 @@ std::string RenderMime(const OutgoingMail& mail, const std::string& from, core::
   m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n";
   m += "\r\n";
   m += "--" + boundary + "\r\n";
-  m += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
-  m += Base64Lines(mail.text);
+  m += Part("text/plain", mail.text, encoding);
   m += "--" + boundary + "\r\n";
-  m += "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
-  m += Base64Lines(mail.html);
+  m += Part("text/html", mail.html, encoding);
   m += "--" + boundary + "--\r\n";
   return m;
 }

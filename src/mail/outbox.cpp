@@ -42,7 +42,7 @@ int OutboxSender::RunOnce() {
     if (!claimed || claimed->empty()) break;
     for (const auto& row : *claimed) {
       const OutgoingMail mail{row.to_address, row.subject, row.text_body, row.html_body};
-      const std::string mime = RenderMime(mail, settings_.from, clock_.Now(), row.id + "@" + domain);
+      const std::string mime = RenderMime(mail, settings_.from, clock_.Now(), row.id + "@" + domain, mailer_.Encoding());
       auto delivered = mailer_.Send(from_address, row.to_address, mime);
       const long long after = core::ToMillis(clock_.Now());
       std::optional<long long> next;

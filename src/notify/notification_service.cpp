@@ -14,7 +14,9 @@ namespace {
 
 core::Error NotFound() { return core::Error{core::ErrorCode::kNotFound, "No such notification.", {}, std::nullopt}; }
 
-core::Error Invalid(std::map<std::string, std::string> fields) {
+using core::FieldCode;
+
+core::Error Invalid(std::map<std::string, core::FieldError> fields) {
   return core::Error{core::ErrorCode::kValidation, {}, std::move(fields), std::nullopt};
 }
 
@@ -97,13 +99,13 @@ core::Result<store::NotificationPrefsRow> NotificationService::Preferences(const
 
 core::Result<store::NotificationPrefsRow> NotificationService::UpdatePreferences(const std::string& user_id,
                                                                                  const PreferencesPatch& patch) {
-  std::map<std::string, std::string> errors;
+  std::map<std::string, core::FieldError> errors;
   if (patch.email[Index(Kind::kSecurity)] == false) {
-    errors["email.security"] = "security emails cannot be switched off";
+    errors["email.security"] = {FieldCode::kInvalidValue, "security emails cannot be switched off"};
   }
   if (patch.reminder_lead_minutes &&
       (*patch.reminder_lead_minutes < kMinReminderLead || *patch.reminder_lead_minutes > kMaxReminderLead)) {
-    errors["reminder_lead_minutes"] = "must be an integer from 5 to 10080";
+    errors["reminder_lead_minutes"] = {FieldCode::kOutOfRange, "must be an integer from 5 to 10080"};
   }
   if (!errors.empty()) return core::Fail(Invalid(std::move(errors)));
   return db_.Transaction([&](store::Connection& c) -> core::Result<store::NotificationPrefsRow> {
@@ -126,33 +128,33 @@ core::Result<store::NotificationPrefsRow> NotificationService::UpdatePreferences
 
 core::Result<long long> NotificationService::Broadcast(const std::string& admin_id, const BroadcastInput& in,
                                                        const core::RequestMeta& meta) {
-  std::map<std::string, std::string> errors;
+  std::map<std::string, core::FieldError> errors;
   const long title_len = core::CountCodePoints(in.title);
   if (title_len < 1 || title_len > 200) {
-    errors["title"] = "must be 1 to 200 characters";
+    errors["title"] = {title_len < 1 ? FieldCode::kRequired : FieldCode::kTooLong, "must be 1 to 200 characters"};
   } else if (core::HasControl(in.title, false)) {
-    errors["title"] = "must not contain control characters";
+    errors["title"] = {FieldCode::kInvalidFormat, "must not contain control characters"};
   } else if (core::IsBlank(in.title)) {
-    errors["title"] = "must not be blank";
+    errors["title"] = {FieldCode::kRequired, "must not be blank"};
   }
   const long body_len = core::CountCodePoints(in.body);
   if (body_len < 1 || body_len > 5000) {
-    errors["body"] = "must be 1 to 5000 characters";
+    errors["body"] = {body_len < 1 ? FieldCode::kRequired : FieldCode::kTooLong, "must be 1 to 5000 characters"};
   } else if (core::HasControl(in.body, true)) {
-    errors["body"] = "must not contain control characters other than line breaks and tabs";
+    errors["body"] = {FieldCode::kInvalidFormat, "must not contain control characters other than line breaks and tabs"};
   } else if (core::IsBlank(in.body)) {
-    errors["body"] = "must not be blank";
+    errors["body"] = {FieldCode::kRequired, "must not be blank"};
   }
-  if (in.role && *in.role != "user" && *in.role != "admin") errors["role"] = "must be user or admin";
-  if (in.role && in.user_ids) errors["user_ids"] = "cannot be combined with role";
+  if (in.role && *in.role != "user" && *in.role != "admin") errors["role"] = {FieldCode::kInvalidValue, "must be user or admin"};
+  if (in.role && in.user_ids) errors["user_ids"] = {FieldCode::kInvalidValue, "cannot be combined with role"};
   std::vector<std::string> ids;
   if (in.user_ids) {
     if (in.user_ids->empty() || in.user_ids->size() > kMaxBroadcastUsers) {
-      errors["user_ids"] = "must hold 1 to 1000 user ids";
+      errors["user_ids"] = {in.user_ids->empty() ? FieldCode::kRequired : FieldCode::kTooMany, "must hold 1 to 1000 user ids"};
     } else {
       for (const auto& id : *in.user_ids) {
         if (!core::IsIdText(id)) {
-          errors["user_ids"] = "holds an id that names no user";
+          errors["user_ids"] = {FieldCode::kInvalidValue, "holds an id that names no user"};
           break;
         }
         if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
@@ -162,7 +164,7 @@ core::Result<long long> NotificationService::Broadcast(const std::string& admin_
   if (!errors.empty()) return core::Fail(Invalid(std::move(errors)));
   auto recipients = db_.Transaction([&](store::Connection& c) -> core::Result<long long> {
     if (!ids.empty() && store::BroadcastStore::ExistingUsers(c, ids).size() != ids.size()) {
-      return core::Fail(Invalid({{"user_ids", "holds an id that names no user"}}));
+      return core::Fail(Invalid({{"user_ids", {FieldCode::kInvalidValue, "holds an id that names no user"}}}));
     }
     store::BroadcastRow row;
     row.id = core::NewId(clock_, random_);

@@ -10,28 +10,29 @@
 
 namespace ikigai::notify {
 
-std::map<std::string, std::string> SubscriptionErrors(const SubscriptionInput& in, bool allow_http) {
-  std::map<std::string, std::string> errors;
+std::map<std::string, core::FieldError> SubscriptionErrors(const SubscriptionInput& in, bool allow_http) {
+  using core::FieldCode;
+  std::map<std::string, core::FieldError> errors;
   const std::string& e = in.endpoint;
   const bool printable_ascii =
       std::all_of(e.begin(), e.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
   const bool https = e.rfind("https://", 0) == 0;
   const bool http = e.rfind("http://", 0) == 0;
   if (e.empty()) {
-    errors["endpoint"] = "is required";
+    errors["endpoint"] = {FieldCode::kRequired, "is required"};
   } else if (e.size() > kMaxEndpointBytes) {
-    errors["endpoint"] = "must be at most 2048 bytes";
+    errors["endpoint"] = {FieldCode::kTooLong, "must be at most 2048 bytes"};
   } else if (!printable_ascii || !push::UrlOrigin(e) || (!https && !(allow_http && http))) {
-    errors["endpoint"] = allow_http ? "must be an https or http URL" : "must be an https URL";
+    errors["endpoint"] = {FieldCode::kInvalidFormat, allow_http ? "must be an https or http URL" : "must be an https URL"};
   }
   const auto p256dh = push::Base64UrlDecode(in.p256dh);
   if (!p256dh || p256dh->size() != push::kPointBytes) {
-    errors["keys.p256dh"] = "must be base64url of a 65-byte uncompressed P-256 point";
+    errors["keys.p256dh"] = {FieldCode::kInvalidFormat, "must be base64url of a 65-byte uncompressed P-256 point"};
   } else if (!push::IsP256Point(*p256dh)) {
-    errors["keys.p256dh"] = "is not a point on the P-256 curve";
+    errors["keys.p256dh"] = {FieldCode::kInvalidValue, "is not a point on the P-256 curve"};
   }
   const auto auth = push::Base64UrlDecode(in.auth);
-  if (!auth || auth->size() != push::kAuthBytes) errors["keys.auth"] = "must be base64url of 16 bytes";
+  if (!auth || auth->size() != push::kAuthBytes) errors["keys.auth"] = {FieldCode::kInvalidFormat, "must be base64url of 16 bytes"};
   return errors;
 }
 

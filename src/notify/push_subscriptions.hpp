@@ -31,7 +31,7 @@ struct SubscriptionInput {
 
 // Field errors ("endpoint", "keys.p256dh", "keys.auth") of an input, empty when it is valid.
 // `allow_http`: IKIGAI_PUSH_ALLOW_HTTP.
-[[nodiscard]] std::map<std::string, std::string> SubscriptionErrors(const SubscriptionInput& in, bool allow_http);
+[[nodiscard]] std::map<std::string, core::FieldError> SubscriptionErrors(const SubscriptionInput& in, bool allow_http);
 
 struct Subscribed {
   store::PushSubscriptionRow row;

@@ -173,13 +173,13 @@ core::Result<void> UserStore::Insert(Connection& c, const UserRow& u) {
     core::Error err{core::ErrorCode::kConflict, {}, {}, std::nullopt};
     if (constraint.find("email_lower") != std::string::npos) {
       err.detail = "That email address is already registered.";
-      err.fields["email"] = "is already taken";
+      err.fields["email"] = {core::FieldCode::kTaken, "is already taken"};
     } else if (constraint.find("legacy_id") != std::string::npos) {
       err.detail = "That legacy user was already imported.";
-      err.fields["legacy_id"] = "is already imported";
+      err.fields["legacy_id"] = {core::FieldCode::kTaken, "is already imported"};
     } else {
       err.detail = "That username is already taken.";
-      err.fields["username"] = "is already taken";
+      err.fields["username"] = {core::FieldCode::kTaken, "is already taken"};
     }
     return core::Fail(std::move(err));
   }
@@ -257,7 +257,7 @@ core::Result<void> UserStore::ChangeEmail(Connection& c, const std::string& id, 
   } catch (const std::exception& e) {
     if (ClassifyDbError(e, c.GetDialect(), nullptr) != DbFailure::kDuplicate) throw;
     core::Error err{core::ErrorCode::kConflict, "That email address now belongs to another account.", {}, std::nullopt};
-    err.fields["email"] = "is already taken";
+    err.fields["email"] = {core::FieldCode::kTaken, "is already taken"};
     return core::Fail(std::move(err));
   }
   return {};
@@ -292,7 +292,7 @@ core::Result<void> UserStore::Update(Connection& c, const std::string& id, const
   } catch (const std::exception& e) {
     if (ClassifyDbError(e, c.GetDialect(), nullptr) != DbFailure::kDuplicate) throw;
     core::Error err{core::ErrorCode::kConflict, "That username is already taken.", {}, std::nullopt};
-    err.fields["username"] = "is already taken";
+    err.fields["username"] = {core::FieldCode::kTaken, "is already taken"};
     return core::Fail(std::move(err));
   }
   return {};

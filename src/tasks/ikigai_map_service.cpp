@@ -33,17 +33,18 @@ IkigaiMap FromRow(const store::IkigaiMapRow& r) {
 
 void CheckCircle(const char* name, const std::vector<std::string>& entries, core::Error& invalid) {
   if (entries.size() > 50) {
-    invalid.fields[name] = "must hold at most 50 entries";
+    invalid.fields[name] = {core::FieldCode::kTooMany, "must hold at most 50 entries"};
     return;
   }
   for (const auto& e : entries) {
     const long n = core::CountCodePoints(e);
     if (n < 1 || n > 200) {
-      invalid.fields[name] = "each entry must be 1 to 200 characters";
+      invalid.fields[name] = {n < 1 ? core::FieldCode::kTooShort : core::FieldCode::kTooLong,
+                              "each entry must be 1 to 200 characters"};
       return;
     }
     if (core::IsBlank(e)) {
-      invalid.fields[name] = "entries must not be blank";
+      invalid.fields[name] = {core::FieldCode::kTooShort, "entries must not be blank"};
       return;
     }
   }
@@ -65,7 +66,7 @@ core::Result<IkigaiMap> IkigaiMapService::Put(const std::string& user_id, const 
   CheckCircle("good_at", map.good_at, invalid);
   CheckCircle("world_needs", map.world_needs, invalid);
   CheckCircle("paid_for", map.paid_for, invalid);
-  if (core::CountCodePoints(map.statement) > 1000) invalid.fields["statement"] = "must be at most 1000 characters";
+  if (core::CountCodePoints(map.statement) > 1000) invalid.fields["statement"] = {core::FieldCode::kTooLong, "must be at most 1000 characters"};
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
   return db_.Transaction([&](store::Connection& c) -> core::Result<IkigaiMap> {
     // Two first saves can race: the loser's INSERT meets the winner's row. Without If-Match it

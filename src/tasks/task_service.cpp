@@ -26,29 +26,29 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
   std::vector<std::string> changed;
   if (f.title) {
     const long n = core::CountCodePoints(*f.title);
-    if (n < 1 || n > 200) invalid.fields["title"] = "must be 1 to 200 characters";
-    else if (core::HasControl(*f.title, false)) invalid.fields["title"] = "must not contain control characters";
-    else if (core::IsBlank(*f.title)) invalid.fields["title"] = "must not be blank";
+    if (n < 1 || n > 200) invalid.fields["title"] = {n < 1 ? core::FieldCode::kRequired : core::FieldCode::kTooLong, "must be 1 to 200 characters"};
+    else if (core::HasControl(*f.title, false)) invalid.fields["title"] = {core::FieldCode::kInvalidFormat, "must not contain control characters"};
+    else if (core::IsBlank(*f.title)) invalid.fields["title"] = {core::FieldCode::kRequired, "must not be blank"};
     else if (*f.title != task.title) { task.title = *f.title; changed.emplace_back("title"); }
   }
   if (f.notes) {
-    if (core::CountCodePoints(*f.notes) > 10000) invalid.fields["notes"] = "must be at most 10000 characters";
+    if (core::CountCodePoints(*f.notes) > 10000) invalid.fields["notes"] = {core::FieldCode::kTooLong, "must be at most 10000 characters"};
     else if (*f.notes != task.notes) { task.notes = *f.notes; changed.emplace_back("notes"); }
   }
   if (f.status) {
-    if (!ValidStatus(*f.status)) invalid.fields["status"] = "must be one of todo, in_progress, done";
+    if (!ValidStatus(*f.status)) invalid.fields["status"] = {core::FieldCode::kInvalidValue, "must be one of todo, in_progress, done"};
     else if (*f.status != task.status) { task.status = *f.status; changed.emplace_back("status"); }
   }
   if (f.priority) {
     auto p = PriorityValue(*f.priority);
-    if (!p) invalid.fields["priority"] = "must be one of low, normal, high";
+    if (!p) invalid.fields["priority"] = {core::FieldCode::kInvalidValue, "must be one of low, normal, high"};
     else if (*p != task.priority) { task.priority = *p; changed.emplace_back("priority"); }
   }
   if (f.due_at) {
     std::optional<long long> due;
     if (*f.due_at) {
       auto t = core::ParseRfc3339(**f.due_at);
-      if (!t) invalid.fields["due_at"] = "must be an RFC 3339 date-time with a zone offset, or null";
+      if (!t) invalid.fields["due_at"] = {core::FieldCode::kInvalidFormat, "must be an RFC 3339 date-time with a zone offset, or null"};
       // Stored to the second, as it is shown.
       else due = core::ToMillis(*t) / 1000 * 1000;
     }
@@ -56,13 +56,13 @@ core::Result<std::vector<std::string>> Apply(const TaskFields& f, store::TaskRow
   }
   if (f.tags) {
     std::set<std::string> seen;
-    if (f.tags->size() > 20) invalid.fields["tags"] = "must hold at most 20 tags";
+    if (f.tags->size() > 20) invalid.fields["tags"] = {core::FieldCode::kTooMany, "must hold at most 20 tags"};
     for (const auto& tag : *f.tags) {
       const long n = core::CountCodePoints(tag);
-      if (n < 1 || n > 32) invalid.fields["tags"] = "each tag must be 1 to 32 characters";
-      else if (core::HasControl(tag, false)) invalid.fields["tags"] = "tags must not contain control characters";
-      else if (core::IsBlank(tag)) invalid.fields["tags"] = "tags must not be blank";
-      else if (!seen.insert(tag).second) invalid.fields["tags"] = "must not repeat a tag";
+      if (n < 1 || n > 32) invalid.fields["tags"] = {n < 1 ? core::FieldCode::kTooShort : core::FieldCode::kTooLong, "each tag must be 1 to 32 characters"};
+      else if (core::HasControl(tag, false)) invalid.fields["tags"] = {core::FieldCode::kInvalidFormat, "tags must not contain control characters"};
+      else if (core::IsBlank(tag)) invalid.fields["tags"] = {core::FieldCode::kTooShort, "tags must not be blank"};
+      else if (!seen.insert(tag).second) invalid.fields["tags"] = {core::FieldCode::kInvalidValue, "must not repeat a tag"};
     }
     if (!invalid.fields.contains("tags") && *f.tags != task.tags) { task.tags = *f.tags; changed.emplace_back("tags"); }
   }
@@ -93,7 +93,7 @@ const char* PriorityName(int priority) {
 
 core::Result<store::TaskRow> TaskService::Create(const std::string& user_id, const TaskFields& fields,
                                                  const core::RequestMeta& meta) {
-  if (!fields.title) return core::FailField("title", "is required");
+  if (!fields.title) return core::FailField("title", core::FieldCode::kRequired, "is required");
   store::TaskRow task;
   const long long now = core::ToMillis(clock_.Now());
   task.user_id = user_id;

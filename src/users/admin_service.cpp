@@ -45,12 +45,12 @@ core::Result<store::UserRow> AdminService::Get(const std::string& id) {
 core::Result<store::UserRow> AdminService::Update(const std::optional<std::string>& actor_id, const std::string& id,
                                                   const AdminChanges& in, const core::RequestMeta& meta) {
   core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
-  if (in.role && *in.role != "user" && *in.role != "admin") invalid.fields["role"] = "must be user or admin";
+  if (in.role && *in.role != "user" && *in.role != "admin") invalid.fields["role"] = {core::FieldCode::kInvalidValue, "must be user or admin"};
   if (in.display_name) {
-    if (auto m = auth::CheckDisplayName(*in.display_name); !m.empty()) invalid.fields["display_name"] = m;
+    if (auto m = auth::CheckDisplayName(*in.display_name); m) invalid.fields["display_name"] = *m;
   }
   if (in.mfa_enabled && *in.mfa_enabled) {
-    invalid.fields["mfa_enabled"] = "can only be turned on by the account's owner";
+    invalid.fields["mfa_enabled"] = {core::FieldCode::kInvalidValue, "can only be turned on by the account's owner"};
   }
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
   bool notified = false;

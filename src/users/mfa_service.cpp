@@ -49,7 +49,7 @@ core::Result<Enrolment> MfaService::Enrol(const auth::AuthContext& who, const st
 core::Result<std::vector<std::string>> MfaService::Confirm(const auth::AuthContext& who, const std::string& code,
                                                            const core::RequestMeta& meta) {
   const auto digits = mfa::NormaliseTotpCode(code);
-  if (!digits) return core::FailField("code", "must be the 6-digit code of your authenticator app");
+  if (!digits) return core::FailField("code", core::FieldCode::kInvalidFormat, "must be the 6-digit code of your authenticator app");
   auto codes = db_.Transaction([&](store::Connection& c) -> core::Result<std::vector<std::string>> {
     auto user = LockCaller(c, who);
     if (!user) return core::Fail(user.error());
@@ -60,7 +60,7 @@ core::Result<std::vector<std::string>> MfaService::Confirm(const auth::AuthConte
     }
     const long long now = core::ToMillis(clock_.Now());
     auto step = mfa::MatchStep(*state->pending_secret, *digits, now / 1000);
-    if (!step) return core::FailField("code", "is incorrect");
+    if (!step) return core::FailField("code", core::FieldCode::kIncorrect, "is incorrect");
     if (!store::MfaStore::Enable(c, user->id, *state->pending_secret, *step, now)) {
       return core::Fail(Conflict("The enrolment changed meanwhile: start again."));
     }
@@ -94,7 +94,7 @@ auto MfaService::WithBothFactors(const auth::AuthContext& who, const std::string
     const auth::SecondFactor factor = auth::SpendSecondFactor(c, user->id, code, core::ToMillis(clock_.Now()));
     if (factor == auth::SecondFactor::kNone) {
       wrong_code = true;
-      return core::FailField("code", "is incorrect");
+      return core::FailField("code", core::FieldCode::kIncorrect, "is incorrect");
     }
     return change(c, *user, factor);
   });

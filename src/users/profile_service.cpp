@@ -58,21 +58,21 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
                                                     const core::RequestMeta& meta) {
   core::Error invalid{core::ErrorCode::kValidation, {}, {}, std::nullopt};
   if (in.username) {
-    if (auto m = auth::CheckUsername(*in.username); !m.empty()) invalid.fields["username"] = m;
+    if (auto m = auth::CheckUsername(*in.username); m) invalid.fields["username"] = *m;
   }
   if (in.display_name) {
-    if (auto m = auth::CheckDisplayName(*in.display_name); !m.empty()) invalid.fields["display_name"] = m;
+    if (auto m = auth::CheckDisplayName(*in.display_name); m) invalid.fields["display_name"] = *m;
   }
   if (in.email) {
-    if (auto m = auth::CheckEmail(*in.email); !m.empty()) invalid.fields["email"] = m;
+    if (auto m = auth::CheckEmail(*in.email); m) invalid.fields["email"] = *m;
   }
   // The same address in another case is the same mailbox under our uniqueness rule: no change.
   const bool new_email = in.email && store::LowerAscii(*in.email) != store::LowerAscii(who.user.email);
   const bool has_password = in.current_password.has_value();
   if (has_password && in.current_password->empty()) {
-    invalid.fields["current_password"] = "must not be empty";
+    invalid.fields["current_password"] = {core::FieldCode::kRequired, "must not be empty"};
   } else if (new_email && !has_password) {
-    invalid.fields["current_password"] = "is required to change the email address";
+    invalid.fields["current_password"] = {core::FieldCode::kRequired, "is required to change the email address"};
   }
   if (!invalid.fields.empty()) return core::Fail(std::move(invalid));
   if (has_password) {
@@ -102,7 +102,7 @@ core::Result<store::UserRow> ProfileService::Update(const auth::AuthContext& who
     if (new_email) {
       if (store::UserStore::EmailTaken(c, *in.email)) {
         core::Error taken{core::ErrorCode::kConflict, "That email address is already registered.", {}, std::nullopt};
-        taken.fields["email"] = "is already taken";
+        taken.fields["email"] = {core::FieldCode::kTaken, "is already taken"};
         return core::Fail(std::move(taken));
       }
       next.pending_email = *in.email;
@@ -161,7 +161,7 @@ core::Result<void> ProfileService::ChangePassword(const auth::AuthContext& who, 
     return core::Fail(std::move(e));
   }
   if (new_password == current_password) {
-    return core::FailField("new_password", "must be different from the current password");
+    return core::FailField("new_password", core::FieldCode::kSameAsCurrent, "must be different from the current password");
   }
   const std::string hash = accounts_.Hasher().Hash(new_password);
   auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {

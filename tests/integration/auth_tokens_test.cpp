@@ -1,6 +1,7 @@
 // API.md "Authentication and sessions": access token verification (forgeries, expiry, secret
 // rotation), refresh rotation with its grace window and reuse detection, logout, logout-all and
 // the session list, on one instance and across two instances sharing a database.
+#include <cctype>
 #include <chrono>
 #include <optional>
 #include <set>
@@ -62,6 +63,13 @@ class AccessTokenTest : public support::AccountSuite<AccessTokenTest> {
     return out;
   }
   static json Hs256Header() { return {{"alg", "HS256"}, {"typ", "JWT"}}; }
+  // The signed-in token re-signed with the server's secret, expired 100 s ago.
+  static std::string ExpiredToken(const Signed& s) {
+    auto expired = s.jwt.payload;
+    expired["iat"] = NowSeconds() - 1000;
+    expired["exp"] = NowSeconds() - 100;
+    return support::SignJwt(Hs256Header(), expired, support::kTestJwtSecret);
+  }
 };
 
 TEST_F(AccessTokenTest, TokenSignedWithTheServersSecretIsAccepted) {
@@ -161,11 +169,7 @@ TEST_F(AccessTokenTest, WrongIssuerOrAudienceIs401) {
 TEST_F(AccessTokenTest, ExpiredOrExpiryLessTokenIs401) {
   auto s = SignIn("tok_exp");
   Http http(Server());
-  auto expired = s.jwt.payload;
-  expired["iat"] = NowSeconds() - 1000;
-  expired["exp"] = NowSeconds() - 100;
-  EXPECT_TRUE(IsUnauthorized(support::GetMe(
-      http, support::SignJwt(Hs256Header(), expired, support::kTestJwtSecret))));
+  EXPECT_TRUE(IsUnauthorized(support::GetMe(http, ExpiredToken(s))));
   auto just_expired = s.jwt.payload;
   just_expired["exp"] = NowSeconds() - 2;
   EXPECT_TRUE(IsUnauthorized(support::GetMe(
@@ -200,16 +204,69 @@ TEST_F(AccessTokenTest, RefusedTokensSayWhyInReasonAndTheChallenge) {
   expect_reason(support::GetMe(http, "not-a-jwt"), "malformed");
   expect_reason(support::GetMe(http, support::SignJwt(Hs256Header(), s.jwt.payload, "another secret of at least 32 bytes!")),
                 "malformed");
-  auto expired = s.jwt.payload;
-  expired["iat"] = NowSeconds() - 1000;
-  expired["exp"] = NowSeconds() - 100;
-  expect_reason(support::GetMe(http, support::SignJwt(Hs256Header(), expired, support::kTestJwtSecret)), "expired");
+  expect_reason(support::GetMe(http, ExpiredToken(s)), "expired");
   ASSERT_EQ(http.Post("/api/v1/auth/logout", "", BearerHeaders(s.pair.access_token)).status, 204);
   expect_reason(support::GetMe(http, s.pair.access_token), "revoked");
   // Other 401s carry no reason: a failed login, an unknown refresh token.
   auto login = support::Login(http, "username", "tok_reason_nobody", "Wrong password 1");
   EXPECT_TRUE(IsUnauthorized(login, "invalid_credentials")) << login;
   EXPECT_FALSE(login.Json().contains("reason")) << login;
+}
+
+// Every route the served OpenAPI document marks as needing a bearer token answers each refused
+// token the same way: 401 unauthorized with its `reason`, an RFC 6750 challenge (bare `Bearer`
+// without credentials, `error="invalid_token"` otherwise). The stream's other credential, the
+// ticket, is refused with `revoked` too.
+TEST_F(AccessTokenTest, EveryAuthenticatedRouteSaysWhyATokenWasRefused) {
+  auto s = SignIn("tok_routes");
+  Http http(Server());
+  const std::string expired = ExpiredToken(s);
+  ASSERT_EQ(http.Post("/api/v1/auth/logout", "", BearerHeaders(s.pair.access_token)).status, 204);
+  const std::vector<std::pair<std::string, std::optional<std::string>>> tokens = {
+      {"missing", std::nullopt},
+      {"malformed", "Bearer not-a-jwt"},
+      {"malformed", "Token abc"},
+      {"expired", "Bearer " + expired},
+      {"revoked", "Bearer " + s.pair.access_token},
+  };
+  const json doc = http.Get("/api/v1/openapi.json").Json();
+  int routes = 0;
+  for (const auto& [path, operations] : doc["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      if (!operation.is_object() || !operation.contains("security")) continue;
+      bool bearer = false;
+      for (const auto& requirement : operation["security"]) bearer = bearer || requirement.contains("bearer");
+      if (!bearer) continue;
+      ++routes;
+      std::string target = path;
+      if (auto brace = target.find("{id}"); brace != std::string::npos) {
+        target.replace(brace, 4, "01937a2b-0000-7000-8000-000000000000");
+      }
+      for (const auto& [reason, authorization] : tokens) {
+        support::Request request;
+        request.method.clear();
+        for (char c : method) request.method += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        request.path = target;
+        if (authorization) request.headers.emplace_back("Authorization", *authorization);
+        auto res = http.Send(request);
+        ASSERT_TRUE(IsUnauthorized(res)) << request.method << " " << path << " (" << reason << ")";
+        EXPECT_EQ(res.Json().value("reason", ""), reason) << request.method << " " << path << ": " << res;
+        const std::string challenge = res.Header("www-authenticate");
+        if (reason == "missing") {
+          EXPECT_EQ(challenge, "Bearer") << request.method << " " << path;
+        } else {
+          EXPECT_EQ(challenge.rfind("Bearer error=\"invalid_token\", error_description=\"", 0), 0u)
+              << request.method << " " << path << ": " << challenge;
+        }
+      }
+    }
+  }
+  EXPECT_GE(routes, 40) << "the document lists the authenticated routes";
+  // The stream's ticket: unknown is revoked (it may have been spent or expired).
+  auto ticket = http.Get("/api/v1/notifications/stream?ticket=" + std::string(43, 'T'));
+  EXPECT_TRUE(IsUnauthorized(ticket)) << ticket;
+  EXPECT_EQ(ticket.Json().value("reason", ""), "revoked") << ticket;
+  EXPECT_EQ(ticket.Header("www-authenticate").rfind("Bearer error=\"invalid_token\"", 0), 0u) << ticket;
 }
 
 TEST_F(AccessTokenTest, SessionOfAnotherUserIs401) {

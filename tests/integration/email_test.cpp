@@ -1007,6 +1007,11 @@ TEST(DevelopmentMailTest, WithoutSmtpUrlMailIsAnEmlFileInDataDir) {
   const std::string token = TokenIn(mail, kVerifyPrefix);
   ASSERT_TRUE(IsWellFormedToken(token)) << mail.raw;
   EXPECT_EQ(Verify(http, token).status, 204);
+  // Readable in a text editor: 8bit text parts, the link whole on its line as written.
+  const std::string raw = support::ReadFile(files[0]);
+  EXPECT_NE(raw.find("Content-Transfer-Encoding: 8bit"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("base64\r\n"), std::string::npos) << raw;
+  EXPECT_NE(raw.find(std::string(kVerifyPrefix) + token + "\r\n"), std::string::npos) << raw;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1077,6 +1077,10 @@ std::string Judge(const FuzzRequest& request, RawConnection& conn, const RawResp
         return "a problem body that is not a JSON object";
       if (!body.contains("status") || body["status"] != s)
         return "\"status\" differs from the HTTP status";
+      // API.md: every 422 carries error_codes with the keys of errors, each a listed code.
+      if (s == 422) {
+        if (std::string why = support::ErrorCodesProblem(body); !why.empty()) return why;
+      }
     }
   }
   (void)conn;

@@ -297,6 +297,27 @@ TEST_F(MfaTest, RecoveryCodeWorksOnceAndRegeneratingVoidsTheOldSet) {
   EXPECT_EQ(support::WaitForMailTo(Sink(), e.who.email, 1, "New recovery codes").size(), 1u);
 }
 
+// API.md: the second step honours cookie mode like /auth/login: the refresh token goes to the
+// HttpOnly cookie, not the body, and that cookie refreshes.
+TEST_F(MfaTest, TheSecondStepHonoursCookieMode) {
+  Http http(Server());
+  auto e = EnrolNew(http, "mfa_cookie");
+  ASSERT_EQ(e.recovery_codes.size(), 10u);
+  const std::string token = PasswordStep(http, e.who);
+  auto res = http.Post(kSecondStep, json{{"mfa_token", token}, {"code", e.recovery_codes[0]}}.dump(), support::kCookieMode);
+  ASSERT_EQ(res.status, 200) << res;
+  EXPECT_TRUE(res.Json().contains("access_token")) << res;
+  EXPECT_FALSE(res.Json().contains("refresh_token")) << res;
+  auto cookie = support::RefreshCookieOf(res);
+  ASSERT_TRUE(cookie) << res;
+  EXPECT_TRUE(cookie->attributes.contains("httponly")) << res;
+  support::Headers refresh_headers = support::kCookieMode;
+  refresh_headers.emplace_back("Cookie", std::string(support::kRefreshCookie) + "=" + cookie->value);
+  auto refreshed = http.Post("/api/v1/auth/refresh", "", refresh_headers);
+  EXPECT_EQ(refreshed.status, 200) << refreshed;
+  EXPECT_TRUE(support::RefreshCookieOf(refreshed)) << refreshed;
+}
+
 TEST_F(MfaTest, FifthWrongCodeSpendsTheToken) {
   Http http(Server());
   auto e = EnrolNew(http, "mfa_fifth");

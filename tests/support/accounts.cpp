@@ -6,6 +6,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -154,6 +155,39 @@ TokenPair ExpectTokenPair(const Response& response) {
   pair.user_id = jwt->payload.value("sub", "");
   pair.body = std::move(body);
   return pair;
+}
+
+std::optional<SetCookie> RefreshCookieOf(const Response& response) {
+  std::optional<SetCookie> found;
+  for (const auto& line : response.Headers("set-cookie")) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start <= line.size()) {
+      const auto semi = line.find(';', start);
+      std::string part = line.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+      part.erase(0, part.find_first_not_of(' '));
+      part.erase(part.find_last_not_of(' ') + 1);
+      parts.push_back(part);
+      if (semi == std::string::npos) break;
+      start = semi + 1;
+    }
+    const auto eq = parts[0].find('=');
+    if (eq == std::string::npos || parts[0].substr(0, eq) != kRefreshCookie) continue;
+    if (found) {
+      ADD_FAILURE() << "two refresh cookies: " << response;
+      return std::nullopt;
+    }
+    SetCookie cookie;
+    cookie.value = parts[0].substr(eq + 1);
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      const auto e = parts[i].find('=');
+      std::string name = parts[i].substr(0, e);
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      cookie.attributes[name] = e == std::string::npos ? "" : parts[i].substr(e + 1);
+    }
+    found = std::move(cookie);
+  }
+  return found;
 }
 
 TokenPair LoginPair(const Http& http, const Credentials& who, Headers extra) {

@@ -122,6 +122,18 @@ TokenPair RegisterAndLogin(const Http& http, const Credentials& who);
 // Logs in by username (must be 200). Throws otherwise.
 TokenPair LoginPair(const Http& http, const Credentials& who, Headers extra = {});
 
+// Cookie mode of browser sessions (API.md): the request header, and the refresh cookie a
+// response sets.
+inline const Headers kCookieMode = {{"X-Ikigai-Refresh", "cookie"}};
+inline constexpr std::string_view kRefreshCookie = "__Host-ikigai_refresh";
+struct SetCookie {
+  std::string value;
+  // Attribute names lowercased ("max-age", "path", "samesite", "secure", ...); "" for flags.
+  std::map<std::string, std::string> attributes;
+};
+// The Set-Cookie of kRefreshCookie in a response; nullopt when there is none (or two: a failure).
+[[nodiscard]] std::optional<SetCookie> RefreshCookieOf(const Response& response);
+
 // IsProblem(response, 401, code) and a "WWW-Authenticate: Bearer" header.
 [[nodiscard]] ::testing::AssertionResult IsUnauthorized(const Response& response,
                                                         std::string_view code = "unauthorized");

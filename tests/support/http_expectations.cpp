@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <regex>
+#include <set>
 #include <sstream>
 
 namespace ikigai::support {
@@ -66,7 +67,31 @@ bool IsJsonContentType(std::string_view content_type) {
   if (!body.contains("request_id") || body["request_id"] != header_id) {
     return fail("\"request_id\" differs from the X-Request-Id header");
   }
+  if (status == 422) {
+    if (std::string why = ErrorCodesProblem(body); !why.empty()) return fail(why);
+  }
   return ::testing::AssertionSuccess();
+}
+
+std::string ErrorCodesProblem(const nlohmann::json& body) {
+  static const std::set<std::string> kCodes = {
+      "required",  "unknown_field", "read_only",     "invalid_type",     "too_short",
+      "too_long",  "out_of_range",  "invalid_format", "invalid_value",   "taken",
+      "too_common", "same_as_identity", "incorrect", "same_as_current", "too_many"};
+  if (!body.contains("errors") || !body["errors"].is_object() || body["errors"].empty()) {
+    return "no \"errors\" object";
+  }
+  if (!body.contains("error_codes") || !body["error_codes"].is_object()) return "no \"error_codes\" object";
+  const auto& errors = body["errors"];
+  const auto& codes = body["error_codes"];
+  if (errors.size() != codes.size()) return "\"error_codes\" and \"errors\" have different keys";
+  for (const auto& [field, message] : errors.items()) {
+    if (!codes.contains(field)) return "\"error_codes\" lacks \"" + field + "\"";
+    if (!codes[field].is_string() || !kCodes.contains(codes[field].get<std::string>())) {
+      return "error_codes." + field + " is not one of API.md's codes: " + codes[field].dump();
+    }
+  }
+  return "";
 }
 
 bool IsValidRequestId(std::string_view id) {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "support/http_client.hpp"
 
@@ -22,8 +23,12 @@ namespace ikigai::support {
 // and a body with "code" == code, "status" == status, string "type" and "title", and a
 // "request_id" equal to the X-Request-Id header. Use: EXPECT_TRUE(IsProblem(res, 404,
 // "not_found")).
+// A 422 must also pass ErrorCodesProblem.
 [[nodiscard]] ::testing::AssertionResult IsProblem(const Response& response, int status,
                                                    std::string_view code);
+// "" when a 422 body carries API.md's `error_codes`: an object with exactly the keys of `errors`,
+// each value one of the listed codes; otherwise what is wrong.
+[[nodiscard]] std::string ErrorCodesProblem(const nlohmann::json& body);
 
 // Matches [A-Za-z0-9._:-]{1,128}, the request ids the server echoes.
 [[nodiscard]] bool IsValidRequestId(std::string_view id);

@@ -24,7 +24,7 @@ std::string Problem(const core::Result<void>& result) {
   if (result) return "";
   if (result.error().code != core::ErrorCode::kValidation) return "<not a validation error>";
   const auto it = result.error().fields.find("password");
-  return it == result.error().fields.end() ? "<no password field>" : it->second;
+  return it == result.error().fields.end() ? "<no password field>" : it->second.message;
 }
 
 // A list file of the test's own, removed at the end of the test.

@@ -4,11 +4,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "http/problem.hpp"
 #include "http/request.hpp"
 
 namespace ikigai::http {
 namespace {
+
+using core::FieldCode;
 
 TEST(EdgeTest, RequestIdShape) {
   EXPECT_TRUE(IsValidRequestId("abc-123"));
@@ -94,18 +98,69 @@ TEST(EdgeTest, CorsOriginsAreExact) {
   EXPECT_FALSE(AllowedOrigin(std::string("https://app.example.com.evil.test"), allowed));
   EXPECT_FALSE(AllowedOrigin(std::string("http://app.example.com"), allowed));
   EXPECT_FALSE(AllowedOrigin(std::nullopt, allowed));
+  // Outside development nothing but the list: not even a local address.
+  EXPECT_FALSE(AllowedOrigin(std::string("http://localhost:5173"), allowed));
+}
+
+// In development a frontend on this machine works without configuration, on any port.
+TEST(EdgeTest, DevelopmentAllowsLocalOrigins) {
+  const std::vector<std::string> none;
+  for (const char* ok : {"http://localhost:5173", "http://127.0.0.1:3000", "http://localhost", "http://127.0.0.1:65535"}) {
+    EXPECT_EQ(AllowedOrigin(std::string(ok), none, true), ok) << ok;
+  }
+  for (const char* bad : {"http://localhost.evil.test", "http://localhost:", "http://localhost:5173/", "http://localhost:abc",
+                          "https://localhost:5173", "http://127.0.0.1:123456", "http://127.0.0.10:80", "http://localhost:80@evil.test",
+                          "null", ""}) {
+    EXPECT_FALSE(AllowedOrigin(std::string(bad), none, true)) << bad;
+  }
+  EXPECT_FALSE(AllowedOrigin(std::string("http://localhost:5173"), none, false));
 }
 
 TEST(ProblemTest, BodyHasTheContractMembers) {
-  core::Error e{core::ErrorCode::kValidation, {}, {{"email", "must be a valid email address"}}, std::nullopt};
+  core::Error e{core::ErrorCode::kValidation, {}, {{"email", {core::FieldCode::kInvalidFormat, "must be a valid email address"}}}, std::nullopt};
   auto body = nlohmann::json::parse(ProblemBody(e, "req-1"));
   EXPECT_EQ(body["type"], "urn:ikigai:problem:validation_failed");
   EXPECT_EQ(body["title"], "Validation failed");
   EXPECT_EQ(body["status"], 422);
   EXPECT_EQ(body["code"], "validation_failed");
   EXPECT_EQ(body["errors"]["email"], "must be a valid email address");
+  EXPECT_EQ(body["error_codes"]["email"], "invalid_format");
   EXPECT_EQ(body["request_id"], "req-1");
   EXPECT_FALSE(body["detail"].get<std::string>().empty());
+}
+
+TEST(ProblemTest, ValidationCarriesErrorCodesWithTheSameKeysAsErrors) {
+  core::Error e{core::ErrorCode::kValidation};
+  e.fields["title"] = {FieldCode::kTooLong, "must be 1 to 200 characters"};
+  e.fields["keys.auth"] = {FieldCode::kInvalidFormat, "must be base64url of 16 bytes"};
+  const auto body = nlohmann::json::parse(ProblemBody(e, "rid"));
+  EXPECT_EQ(body["status"], 422);
+  EXPECT_EQ(body["errors"]["title"], "must be 1 to 200 characters");
+  EXPECT_EQ(body["error_codes"], (nlohmann::json{{"title", "too_long"}, {"keys.auth", "invalid_format"}}));
+  std::set<std::string> a, b;
+  for (const auto& [k, v] : body["errors"].items()) a.insert(k);
+  for (const auto& [k, v] : body["error_codes"].items()) b.insert(k);
+  EXPECT_EQ(a, b);
+}
+
+TEST(ProblemTest, NoFieldsNoErrorMembers) {
+  const auto body = nlohmann::json::parse(ProblemBody({core::ErrorCode::kNotFound}, "rid"));
+  EXPECT_FALSE(body.contains("errors"));
+  EXPECT_FALSE(body.contains("error_codes"));
+}
+
+TEST(ProblemTest, EveryFieldCodeHasItsContractName) {
+  const std::pair<FieldCode, const char*> names[] = {
+      {FieldCode::kRequired, "required"},           {FieldCode::kUnknownField, "unknown_field"},
+      {FieldCode::kReadOnly, "read_only"},          {FieldCode::kInvalidType, "invalid_type"},
+      {FieldCode::kTooShort, "too_short"},          {FieldCode::kTooLong, "too_long"},
+      {FieldCode::kOutOfRange, "out_of_range"},     {FieldCode::kInvalidFormat, "invalid_format"},
+      {FieldCode::kInvalidValue, "invalid_value"},  {FieldCode::kTaken, "taken"},
+      {FieldCode::kTooCommon, "too_common"},        {FieldCode::kSameAsIdentity, "same_as_identity"},
+      {FieldCode::kIncorrect, "incorrect"},         {FieldCode::kSameAsCurrent, "same_as_current"},
+      {FieldCode::kTooMany, "too_many"},
+  };
+  for (const auto& [code, name] : names) EXPECT_STREQ(core::FieldCodeName(code), name);
 }
 
 TEST(ProblemTest, InternalErrorsHideTheirDetail) {

@@ -97,7 +97,8 @@ TEST(FieldReaderTest, UnknownFieldsAreRefused) {
   auto done = r.Finish();
   ASSERT_FALSE(done);
   EXPECT_EQ(done.error().code, core::ErrorCode::kValidation);
-  EXPECT_EQ(done.error().fields.at("role"), "is not allowed");
+  EXPECT_EQ(done.error().fields.at("role").message, "is not allowed");
+  EXPECT_EQ(done.error().fields.at("role").code, core::FieldCode::kUnknownField);
 }
 
 TEST(FieldReaderTest, TypeAndPresenceErrorsAccumulate) {
@@ -109,9 +110,12 @@ TEST(FieldReaderTest, TypeAndPresenceErrorsAccumulate) {
   EXPECT_FALSE(r.String("notes", true));
   auto done = r.Finish();
   ASSERT_FALSE(done);
-  EXPECT_EQ(done.error().fields.at("title"), "must be a string");
-  EXPECT_EQ(done.error().fields.at("done"), "must be true or false");
-  EXPECT_EQ(done.error().fields.at("notes"), "is required");
+  EXPECT_EQ(done.error().fields.at("title").message, "must be a string");
+  EXPECT_EQ(done.error().fields.at("done").message, "must be true or false");
+  EXPECT_EQ(done.error().fields.at("notes").message, "is required");
+  EXPECT_EQ(done.error().fields.at("title").code, core::FieldCode::kInvalidType);
+  EXPECT_EQ(done.error().fields.at("done").code, core::FieldCode::kInvalidType);
+  EXPECT_EQ(done.error().fields.at("notes").code, core::FieldCode::kRequired);
 }
 
 TEST(FieldReaderTest, AllReadMeansSuccess) {
@@ -132,8 +136,9 @@ TEST(FieldReaderTest, RefusedMembersCarryTheirOwnMessage) {
   auto done = r.Finish();
   ASSERT_FALSE(done);
   EXPECT_EQ(done.error().fields.size(), 2u);  // absent members are not errors
-  EXPECT_EQ(done.error().fields.at("role"), "is set by the server");
-  EXPECT_EQ(done.error().fields.at("id"), "is set by the server");
+  EXPECT_EQ(done.error().fields.at("role").message, "is set by the server");
+  EXPECT_EQ(done.error().fields.at("id").message, "is set by the server");
+  EXPECT_EQ(done.error().fields.at("id").code, core::FieldCode::kReadOnly);
 }
 
 }  // namespace
