@@ -395,8 +395,10 @@ int RunServe(config::Config cfg) {
     (void)notifications.PurgeOld();
   });
   jobs.Add("reminders", [&] { (void)reminders.RunOnce(); });
-  // Pushes on a thread of their own: a slow push service never holds up reminders or mail.
-  jobs::Runner push_jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval));
+  // Pushes on a thread of their own: a slow push service never holds up reminders or mail. Its
+  // encryption costs CPU per message, so the thread runs at nice 12: a broadcast's pushes take the
+  // cores when requests leave them idle, and yield them to requests under load.
+  jobs::Runner push_jobs(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.jobs_interval), 12);
   push_jobs.Add("push", [&] { (void)push_sender.RunOnce(); });
   push_channel.SetWake([&push_jobs] { push_jobs.Wake(); });
   jobs.Add("announcements", [&] { (void)notifications.FanOut(); });

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <unistd.h>
+
+#include "core/thread_priority.hpp"
 
 namespace ikigai::http {
 
@@ -14,7 +14,7 @@ WorkerPool::WorkerPool(std::string name, unsigned threads, std::size_t capacity,
     : name_(std::move(name)), capacity_(capacity), thread_count_(threads) {
   for (unsigned i = 0; i < threads; ++i) {
     threads_.emplace_back([this, nice] {
-      if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
+      if (nice > 0 && !core::LowerThreadPriority(nice)) {
         spdlog::warn("{} pool: could not lower thread priority", name_);
       }
       Loop();

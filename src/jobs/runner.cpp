@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/thread_priority.hpp"
+
 namespace ikigai::jobs {
 
 void Runner::Add(std::string name, std::function<void()> job) {
@@ -13,7 +15,10 @@ void Runner::Add(std::string name, std::function<void()> job) {
 
 void Runner::Start() {
   if (jobs_.empty() || thread_.joinable()) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    if (nice_ > 0 && !core::LowerThreadPriority(nice_)) spdlog::warn("jobs: could not lower thread priority");
+    Loop();
+  });
 }
 
 void Runner::Wake() {

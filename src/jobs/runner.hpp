@@ -18,7 +18,9 @@ namespace ikigai::jobs {
 
 class Runner {
  public:
-  explicit Runner(std::chrono::milliseconds interval) : interval_(interval) {}
+  // `nice` > 0: the loop's thread runs at that nice value (background work that should yield the
+  // cores to requests).
+  explicit Runner(std::chrono::milliseconds interval, int nice = 0) : interval_(interval), nice_(nice) {}
   ~Runner() { Stop(); }
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
@@ -43,6 +45,7 @@ class Runner {
   void Loop();
 
   std::chrono::milliseconds interval_;
+  int nice_ = 0;
   std::vector<std::pair<std::string, std::function<void()>>> jobs_;
   std::vector<std::unique_ptr<Stat>> stats_;  // same order as jobs_
   std::mutex mutex_;

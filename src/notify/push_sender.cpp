@@ -174,6 +174,9 @@ bool PushSender::Prepare(Transfer& t, CURL* e) {
   for (const std::string& h : {std::string("TTL: 86400"), "Urgency: " + t.job.urgency, "Topic: " + topic.substr(0, 32),
                                std::string("Content-Encoding: aes128gcm"),
                                std::string("Content-Type: application/octet-stream"),
+                               // libcurl would ask larger bodies for "100 Continue" and wait up to
+                               // a second for it; push services answer the whole request anyway
+                               std::string("Expect:"),
                                "Authorization: " + Authorization(t.audience)}) {
     t.headers = curl_slist_append(t.headers, h.c_str());
   }
