@@ -1,5 +1,6 @@
 // The mail outbox: rows written in the same transaction as the change that caused them, claimed
-// by one instance at a time (FOR UPDATE SKIP LOCKED on MariaDB, the single writer on SQLite).
+// by one claim at a time: a conditional UPDATE with a claim token and a lease (FOR UPDATE SKIP
+// LOCKED on MariaDB only keeps one server's senders apart; row locks are per node on Galera).
 #pragma once
 
 #include <optional>

@@ -62,6 +62,10 @@ class Cluster {
  public:
   explicit Cluster(const std::map<std::string, std::string>& instance_env) : dir_("ikigai-cluster-") {
     cluster_dir_ = dir_.File("c");
+    // The nodes run as the mysql user (when we are root), which must be able to walk in.
+    std::filesystem::permissions(dir_.Path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                  std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                                  std::filesystem::perms::others_exec);
     auto result = Script({"start"}, instance_env, 300s);
     started_ = true;
     if (result.exit_status != 0) {
