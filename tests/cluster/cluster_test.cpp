@@ -24,7 +24,6 @@
 #include "support/accounts.hpp"
 #include "support/concurrency.hpp"
 #include "support/http_client.hpp"
-#include "support/http_expectations.hpp"
 #include "support/mail_suite.hpp"
 #include "support/mariadb.hpp"
 #include "support/process.hpp"
@@ -215,25 +214,14 @@ TEST_F(ClusterTest, TwentyConcurrentIfMatchPatchesOverBothInstancesLetExactlyOne
   auto results = support::AllAtOnce(20, [&](int i) {
     return support::PatchTask(instances[i % 2], user, id, {{"title", support::Numbered("Winner ", i)}}, "\"1\"");
   });
-  int ok = 0, precondition = 0;
-  std::string winner;
-  for (const auto& r : results) {
-    if (r.status == 200) {
-      ++ok;
-      winner = r.Json()["title"];
-    } else if (support::IsProblem(r, 412, "precondition_failed")) {
-      ++precondition;
-    } else {
-      ADD_FAILURE() << "neither 200 nor 412: " << r;
-    }
-  }
-  EXPECT_EQ(ok, 1);
-  EXPECT_EQ(precondition, 19);
+  const auto race = support::TallyIfMatchRace(results);
+  EXPECT_EQ(race.ok, 1);
+  EXPECT_EQ(race.precondition_failed, 19);
   for (int n = 1; n <= 2; ++n) {
     auto read = support::GetTask(Instance(n), user, id);
     ASSERT_EQ(read.status, 200) << read;
     EXPECT_EQ(read.Json()["version"], 2);
-    EXPECT_EQ(read.Json()["title"], winner);
+    EXPECT_EQ(read.Json()["title"], race.winner["title"]);
   }
 }
 
