@@ -177,6 +177,18 @@ def progress(done, total, t0, what):
 
 
 # --- SQLite -----------------------------------------------------------------------
+def sqlite_bulk_mode(cur):
+    """Journal and fsync off and a large cache for a bulk load; returns the journal mode to put
+    back afterwards (PRAGMA journal_mode=<it>)."""
+    cur.execute("PRAGMA busy_timeout=10000")
+    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
+    cur.execute("PRAGMA journal_mode=OFF")
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.execute("PRAGMA cache_size=-262144")  # 256 MiB
+    cur.execute("PRAGMA temp_store=MEMORY")
+    return mode
+
+
 def gen_sqlite(args, rng, ids):
     if not os.path.exists(args.sqlite):
         sys.exit(f"gen_tasks: {args.sqlite} does not exist (run `ikigai migrate` first)")
@@ -184,12 +196,7 @@ def gen_sqlite(args, rng, ids):
     cur = con.cursor()
     if not cur.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='tasks'").fetchone():
         sys.exit("gen_tasks: no tasks table (run `ikigai migrate` first)")
-    cur.execute("PRAGMA busy_timeout=10000")
-    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
-    cur.execute("PRAGMA journal_mode=OFF")
-    cur.execute("PRAGMA synchronous=OFF")
-    cur.execute("PRAGMA cache_size=-262144")  # 256 MiB
-    cur.execute("PRAGMA temp_store=MEMORY")
+    mode = sqlite_bulk_mode(cur)
     if args.owner_id and not cur.execute("SELECT 1 FROM users WHERE id = ?", (args.owner_id,)).fetchone():
         sys.exit(f"gen_tasks: --owner-id {args.owner_id}: no such user")
 
@@ -252,18 +259,24 @@ def sql_tuple(row):
     return "(" + ",".join(sql_val(v) for v in row) + ")"
 
 
-def gen_mysql(args, rng, ids):
-    u = urllib.parse.urlsplit(args.mysql_url)
+def mysql_client(prog, mysql_url, client="", extra=()):
+    """The `mariadb` (or `mysql`) command line for a mysql://USER:PASS@HOST:PORT/DB URL and its
+    environment: the password goes in MYSQL_PWD, not on the command line. Exits on a bad URL."""
+    u = urllib.parse.urlsplit(mysql_url)
     if u.scheme not in ("mysql", "mariadb") or not u.hostname or not u.path.strip("/"):
-        sys.exit("gen_tasks: --mysql-url must look like mysql://USER:PASS@HOST:PORT/DB")
-    client = args.client or next((c for c in ("mariadb", "mysql") if any(
+        sys.exit(f"{prog}: --mysql-url must look like mysql://USER:PASS@HOST:PORT/DB")
+    client = client or next((c for c in ("mariadb", "mysql") if any(
         os.access(os.path.join(d, c), os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep))), None)
     if not client:
-        sys.exit("gen_tasks: no mariadb/mysql client on PATH")
+        sys.exit(f"{prog}: no mariadb/mysql client on PATH")
     cmd = [client, "--no-defaults", "-h", u.hostname, "-P", str(u.port or 3306),
-           "-u", urllib.parse.unquote(u.username or ""), "--default-character-set=utf8mb4",
-           "--max-allowed-packet=64M", "--batch", urllib.parse.unquote(u.path.strip("/"))]
-    env = dict(os.environ, MYSQL_PWD=urllib.parse.unquote(u.password or ""))
+           "-u", urllib.parse.unquote(u.username or ""), "--default-character-set=utf8mb4", *extra,
+           "--batch", urllib.parse.unquote(u.path.strip("/"))]
+    return cmd, dict(os.environ, MYSQL_PWD=urllib.parse.unquote(u.password or ""))
+
+
+def gen_mysql(args, rng, ids):
+    cmd, env = mysql_client("gen_tasks", args.mysql_url, args.client, ("--max-allowed-packet=64M",))
 
     if args.owner_id:
         check = subprocess.run(cmd + ["-N", "-e", "SELECT COUNT(*) FROM users WHERE id = " + sql_str(args.owner_id)],

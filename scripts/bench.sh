@@ -43,6 +43,14 @@
 #      them), wrk again while they stay open; a second server B on the same database and
 #      NOTIFY_LATENCY_N announcements through A, each timed from its 202 to its event on a
 #      stream on B; one announcement to every user: its 202 and until every inbox row exists.
+#      Then, unless BENCH_DATA=0, the activity log and the export (issue 13): GET
+#      /admin/activity?limit=50 with DATA_EVENTS_SMALL events (bench/gen_activity.py) and again
+#      with DATA_EVENTS, and GET /me/export of a user with DATA_EXPORT_TASKS tasks
+#      (bench/data_bench.py: time and the server's RSS growth).
+#      Then, unless BENCH_PUSH=0, Web Push (issue 14): bench/push_bench.py runs a push service,
+#      subscribes PUSH_COUNT/20 users 20 times each; one announcement sends PUSH_COUNT pushes
+#      (pushes/s, server CPU per push), then a second one while wrk measures GET /me (reads alone
+#      → during).
 #      Then, unless BENCH_CLUSTER=0, the cluster comparison (issue 15): a single instance on one
 #      MariaDB (our private one, a fresh database), then scripts/cluster.sh (three Galera nodes,
 #      two instances each on its own node, HAProxy in front); on each, wrk -t2 -c$CONNS for
@@ -78,8 +86,13 @@
 #        them)  NOTIFY_STREAMS (5000)  NOTIFY_STREAMS_PER_USER (5)  NOTIFY_DURATION (DURATION)
 #        NOTIFY_LATENCY_N (500)  NOTIFY_LATENCY_GAP (0.03 s)  NOTIFY_USERS (100000)
 #        NOTIFY_TASKS (1000000)  NOTIFY_REMINDER_RUNS (5)  NOTIFY_ARGON2_KIB (8)
+#      BENCH_DATA (1; 0 = skip the activity and export scenarios)  BENCH_DATA_ONLY (0; 1 = only
+#        them)  DATA_EVENTS_SMALL (100000)  DATA_EVENTS (10000000)  DATA_EXPORT_TASKS (100000)
+#      BENCH_PUSH (1; 0 = skip the Web Push scenario)  BENCH_PUSH_ONLY (0; 1 = only it)
+#        PUSH_COUNT (10000)  PUSH_READS_DURATION (5s)
 #      BENCH_CLUSTER (1; 0 = skip the cluster comparison)  BENCH_CLUSTER_ONLY (0; 1 = only it)
 #        CLUSTER_DURATION (DURATION)
+#      (several *_ONLY=1 together run those phases only)
 #      IKIGAI_* settings in the environment reach our server (e.g. IKIGAI_LOG_LEVEL);
 #      IKIGAI_RATE_LIMITS is always set to off.
 set -euo pipefail
@@ -124,15 +137,27 @@ NOTIFY_USERS="${NOTIFY_USERS:-100000}"
 NOTIFY_TASKS="${NOTIFY_TASKS:-1000000}"
 NOTIFY_REMINDER_RUNS="${NOTIFY_REMINDER_RUNS:-5}"
 NOTIFY_ARGON2_KIB="${NOTIFY_ARGON2_KIB:-8}"
+BENCH_DATA="${BENCH_DATA:-1}"
+BENCH_DATA_ONLY="${BENCH_DATA_ONLY:-0}"
+DATA_EVENTS_SMALL="${DATA_EVENTS_SMALL:-100000}"
+DATA_EVENTS="${DATA_EVENTS:-10000000}"
+DATA_EXPORT_TASKS="${DATA_EXPORT_TASKS:-100000}"
+BENCH_PUSH="${BENCH_PUSH:-1}"
+BENCH_PUSH_ONLY="${BENCH_PUSH_ONLY:-0}"
+PUSH_COUNT="${PUSH_COUNT:-10000}"
+PUSH_READS_DURATION="${PUSH_READS_DURATION:-5s}"
 BENCH_CLUSTER="${BENCH_CLUSTER:-1}"
 BENCH_CLUSTER_ONLY="${BENCH_CLUSTER_ONLY:-0}"
 CLUSTER_DURATION="${CLUSTER_DURATION:-$DURATION}"
 # BENCH_CORE: the seed comparison and our account scenarios (off when only one part is asked for)
 BENCH_CORE=1
-if [ "$BENCH_FLOOD_ONLY" = 1 ] || [ "$BENCH_NOTIFY_ONLY" = 1 ] || [ "$BENCH_CLUSTER_ONLY" = 1 ]; then
+if [ "$BENCH_FLOOD_ONLY" = 1 ] || [ "$BENCH_NOTIFY_ONLY" = 1 ] || [ "$BENCH_DATA_ONLY" = 1 ] \
+    || [ "$BENCH_PUSH_ONLY" = 1 ] || [ "$BENCH_CLUSTER_ONLY" = 1 ]; then
   BENCH_CORE=0; BENCH_SKIP_SEED=1; BENCH_TASKS=0
   if [ "$BENCH_FLOOD_ONLY" = 1 ]; then BENCH_FLOOD=1; else BENCH_FLOOD=0; fi
   if [ "$BENCH_NOTIFY_ONLY" = 1 ]; then BENCH_NOTIFY=1; else BENCH_NOTIFY=0; fi
+  if [ "$BENCH_DATA_ONLY" = 1 ]; then BENCH_DATA=1; else BENCH_DATA=0; fi
+  if [ "$BENCH_PUSH_ONLY" = 1 ]; then BENCH_PUSH=1; else BENCH_PUSH=0; fi
   if [ "$BENCH_CLUSTER_ONLY" = 1 ]; then BENCH_CLUSTER=1; else BENCH_CLUSTER=0; fi
 fi
 TASKS_BODY='{"title":"Benchmark task","notes":"Made by make bench.","priority":"high","due_at":"2027-03-01T09:00:00Z","tags":["bench","work"]}'
@@ -153,6 +178,8 @@ OUR_DB_PID=""
 OUR_DB_URL=""
 OUR_DB_SOCK=""
 declare -A USED_PORTS=()
+declare -A USER_IDS=()  # cheap_users: name -> id
+DB_URL=""; DB_NOTE=""; USER_HASH=""; DB_ARGS=()
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 warn() { log "WARNING: $*"; }
@@ -609,6 +636,74 @@ except Exception:
     print("")' "$1" "$2" 2>/dev/null || true
 }
 
+fresh_db() {  # sys dir data what: an empty database for one phase (a new SQLite file in data; on
+             # MariaDB, ikigai_bench dropped and made again); sets DB_URL and DB_ARGS (the
+             # generators' --sqlite/--mysql-url); on failure DB_NOTE and status 1
+  DB_NOTE=""; DB_URL=""; DB_ARGS=()
+  case "$1" in
+    sqlite)
+      DB_URL="sqlite://$3/ikigai.db"; DB_ARGS=(--sqlite "$3/ikigai.db") ;;
+    mysql)
+      if ! start_our_mariadb; then DB_NOTE="no MariaDB"; return 1; fi
+      if ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
+          CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$2/reset.log"; then
+        broken "$1 $4: could not recreate database ikigai_bench (see ${2#"$ROOT"/}/reset.log)"
+        DB_NOTE="failed (fresh database)"; return 1
+      fi
+      DB_URL="$OUR_DB_URL"; DB_ARGS=(--mysql-url "$OUR_DB_URL") ;;
+  esac
+}
+
+cheap_users() {  # sys dir data what "name role"...: `ikigai migrate` on DB_URL, then these users
+                 # (password BENCH_PASSWORD, hashed with the caller's IKIGAI_ARGON2_* settings);
+                 # sets USER_IDS[name] and USER_HASH (the first one's hash, for bench/gen_tasks.py
+                 # --password-hash); on failure DB_NOTE and status 1
+  local sys="$1" dir="$2" data="$3" what="$4" u out
+  shift 4
+  USER_IDS=(); USER_HASH=""
+  if ! "$OUR_BIN" migrate --data-dir "$data" --database-url "$DB_URL" >"$dir/migrate.log" 2>&1; then
+    broken "$sys $what: ikigai migrate failed (see ${dir#"$ROOT"/}/migrate.log)"
+    DB_NOTE="failed (migrate)"; return 1
+  fi
+  for u in "$@"; do
+    set -- $u
+    out="$(printf '%s\n' "$BENCH_PASSWORD" | "$OUR_BIN" user create --username "$1" --email "$1@example.com" \
+      --role "$2" --password-stdin --data-dir "$data" --database-url "$DB_URL" 2>>"$dir/migrate.log")" || true
+    USER_IDS[$1]="$(sed -n 's/^created .* id \([0-9a-f-]*\)$/\1/p' <<<"$out")"
+    if [ -z "${USER_IDS[$1]}" ]; then
+      broken "$sys $what: ikigai user create $1 failed: $out (see ${dir#"$ROOT"/}/migrate.log)"
+      DB_NOTE="failed (user create)"; return 1
+    fi
+    [ -n "$USER_HASH" ] && continue
+    case "$sys" in
+      sqlite) USER_HASH="$(python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHERE username_lower = ?", (sys.argv[2],)).fetchone()[0])' \
+        "$data/ikigai.db" "$1" 2>>"$dir/migrate.log")" || true ;;
+      mysql) USER_HASH="$(mdb_root -N -B -e "SELECT password_hash FROM ikigai_bench.users WHERE username_lower = '$1'" \
+        2>>"$dir/migrate.log")" || true ;;
+    esac
+    if [[ "$USER_HASH" != '$argon2id$'* ]]; then
+      broken "$sys $what: could not read the password hash of $1 back (see ${dir#"$ROOT"/}/migrate.log)"
+      DB_NOTE="failed (password hash)"; return 1
+    fi
+  done
+}
+
+settle_db() {  # sys data: a bulk load's writes reach the disk before the clock starts
+  case "$1" in
+    sqlite) sync "$2"/ikigai.db* 2>/dev/null || true ;;
+    mysql) mariadb_settle ;;
+  esac
+}
+
+bearer() {  # base_url email out_json: logs in with BENCH_PASSWORD; prints the access token, "" on failure
+  local code
+  code="$(curl -s -o "$3" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$2\",\"password\":\"$BENCH_PASSWORD\"}" "$1$API_PREFIX/auth/login")" || true
+  if [ "$code" = 200 ]; then json_field "$3" 'j["access_token"]'; else
+    warn "login $2 -> HTTP ${code:-000}: $(head -c 300 "$3" 2>/dev/null)"; fi
+}
+
 tasks_fail() {  # sys size note: the note on all of this size's cells
   local item
   for item in tasks-list tasks-create; do R[$1.$item-$2.note]="$3"; done
@@ -635,20 +730,8 @@ run_tasks_size() {  # sys size
   mkdir -p "$dir" "$data"
   note_load "$sys tasks $label"
   t0="$(date +%s.%N)"
-  case "$sys" in
-    sqlite)
-      url="sqlite://$data/ikigai.db"
-      gen_args=(--sqlite "$data/ikigai.db") ;;
-    mysql)
-      if ! start_our_mariadb; then tasks_fail "$sys" "$size" "no MariaDB"; return 0; fi
-      if ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
-          CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$dir/reset.log"; then
-        broken "$sys tasks $label: could not recreate database ikigai_bench (see ${dir#"$ROOT"/}/reset.log)"
-        tasks_fail "$sys" "$size" "failed (fresh database)"; return 0
-      fi
-      url="$OUR_DB_URL"
-      gen_args=(--mysql-url "$OUR_DB_URL") ;;
-  esac
+  fresh_db "$sys" "$dir" "$data" "tasks $label" || { tasks_fail "$sys" "$size" "$DB_NOTE"; return 0; }
+  url="$DB_URL"; gen_args=("${DB_ARGS[@]}")
 
   # fresh schema, the benchmark user (its password hashed by ikigai itself), then the rows
   log "$sys tasks $label: migrate, user create, bench/gen_tasks.py ($BENCH_TASK_USERS users, $size tasks + $BENCH_TASK_OWNED of the benchmark user)"
@@ -676,11 +759,7 @@ run_tasks_size() {  # sys size
   R[$sys.gen-$size.tags]="$(sed -n 's/.* tags=\([0-9]*\).*/\1/p' "$dir/gen.txt")"
   R[$sys.gen-$size.setup]="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
   log "$sys tasks $label: $(cat "$dir/gen.txt") (migrate + user + generator: ${R[$sys.gen-$size.setup]} s)"
-  # the load's writes reach the disk before the clock starts
-  case "$sys" in
-    sqlite) sync "$data"/ikigai.db* 2>/dev/null || true ;;
-    mysql) mariadb_settle ;;
-  esac
+  settle_db "$sys" "$data"  # the load's writes reach the disk before the clock starts
 
   start_server "$sys" "$data" "$url" "$dir" || { tasks_fail "$sys" "$size" "$SRV_NOTE"; return 0; }
   pid="$SRV_PID"
@@ -758,17 +837,8 @@ run_flood() {  # sqlite|mysql: authed reads alone and during a flood of large bo
   [ -n "$OUR_BIN" ] || { R[$sys.flood.note]="no binary"; return 0; }
   mkdir -p "$dir" "$data"
   note_load "$sys flood"
-  case "$sys" in
-    sqlite) url="sqlite://$data/ikigai.db" ;;
-    mysql)
-      if ! start_our_mariadb; then R[$sys.flood.note]="no MariaDB"; return 0; fi
-      if ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
-          CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$dir/reset.log"; then
-        broken "$sys flood: could not recreate database ikigai_bench (see ${dir#"$ROOT"/}/reset.log)"
-        R[$sys.flood.note]="failed (fresh database)"; return 0
-      fi
-      url="$OUR_DB_URL" ;;
-  esac
+  fresh_db "$sys" "$dir" "$data" flood || { R[$sys.flood.note]="$DB_NOTE"; return 0; }
+  url="$DB_URL"
   start_server "$sys" "$data" "$url" "$dir" || { R[$sys.flood.note]="$SRV_NOTE"; return 0; }
   pid="$SRV_PID"
   base="$SRV_BASE"
@@ -938,29 +1008,12 @@ t_flood_reads() {
 #       user, each timed from A's 202 to its event on that user's stream on B;
 #   (3) one announcement to every user through A: its 202, then until every inbox row exists.
 notify_keys="notify-reminders notify-streams notify-alone notify-during notify-latency notify-broadcast"
-notify_fail() {  # sys note: the note on every notification cell that has no result
-  local k
-  for k in $notify_keys; do have "$1.$k.note" || R[$1.$k.note]="$2"; done
-}
-
-notify_line() {  # sys key file TAG: the "TAG k=v ..." line of a notify_bench.py output into R[sys.key.k]
-  local line kv
-  line="$(grep -m1 "^$4 " "$3" 2>/dev/null || true)"
-  [ -n "$line" ] || return 1
-  for kv in $line; do case "$kv" in *=*) R[$1.$2.${kv%%=*}]="${kv#*=}" ;; esac; done
-  log "$1 notify: $line"
-}
-
-notify_why() {  # file: the last line of a failed notify_bench.py's stderr, for the table (and a warning)
-  local w
-  w="$(tail -n 1 "$1" 2>/dev/null | sed 's/^notify_bench: //' | cut -c1-120)"
-  warn "notify: bench/notify_bench.py gave no result: ${w:-see ${1#"$ROOT"/}}"
-  echo "failed (${w:-see ${1#"$ROOT"/}})"
-}
+notify_fail() { phase_fail "$1" "$notify_keys" "$2"; }  # sys note
 
 metric_value() {  # base_url name [factor]: the value of an unlabelled series in /metrics (× factor), "" if none
-  curl -s --max-time 10 "$1/metrics" 2>/dev/null \
-    | awk -v n="$2" -v f="${3:-1}" '$1 == n { v = $2 * f; printf (f == 1 ? "%s" : "%.2f"), (f == 1 ? $2 : v); exit }'
+  # awk reads to the end (an early exit would fail curl's write, and the pipeline with it)
+  { curl -s --max-time 10 "$1/metrics" 2>/dev/null || true; } \
+    | awk -v n="$2" -v f="${3:-1}" '$1 == n && !done { v = $2 * f; printf (f == 1 ? "%s" : "%.2f"), (f == 1 ? $2 : v); done = 1 }'
 }
 
 run_notify() {  # sqlite|mysql
@@ -981,50 +1034,16 @@ run_notify() {  # sqlite|mysql
   latency_user="$(printf "gen%0${width}d" "$NOTIFY_USERS")"
   mkdir -p "$dir/b" "$data"
   note_load "$sys notify"
-  case "$sys" in
-    sqlite)
-      url="sqlite://$data/ikigai.db"
-      gen_args=(--sqlite "$data/ikigai.db"); count_args=(--sqlite "$data/ikigai.db") ;;
-    mysql)
-      if ! start_our_mariadb; then notify_fail "$sys" "no MariaDB"; return 0; fi
-      if ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
-          CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$dir/reset.log"; then
-        broken "$sys notify: could not recreate database ikigai_bench (see ${dir#"$ROOT"/}/reset.log)"
-        notify_fail "$sys" "failed (fresh database)"; return 0
-      fi
-      url="$OUR_DB_URL"
-      gen_args=(--mysql-url "$OUR_DB_URL"); count_args=(--mysql-url "$OUR_DB_URL") ;;
-  esac
+  fresh_db "$sys" "$dir" "$data" notify || { notify_fail "$sys" "$DB_NOTE"; return 0; }
+  url="$DB_URL"; gen_args=("${DB_ARGS[@]}"); count_args=("${DB_ARGS[@]}")
   # Every command and server of this phase: cheap Argon2 (the generated users' hash is made with
   # these settings, and a server with other settings would rehash each one at its first login),
   # and periodic jobs every second (the reminder pass is read from their metrics).
   local -x IKIGAI_ARGON2_MEMORY_KIB="$NOTIFY_ARGON2_KIB" IKIGAI_ARGON2_OPS=1 IKIGAI_JOBS_INTERVAL=1s
 
   log "$sys notify: migrate, an admin, bench/gen_tasks.py ($NOTIFY_USERS users, $NOTIFY_TASKS tasks)"
-  if ! "$OUR_BIN" migrate --data-dir "$data" --database-url "$url" >"$dir/migrate.log" 2>&1; then
-    broken "$sys notify: ikigai migrate failed (see ${dir#"$ROOT"/}/migrate.log)"
-    notify_fail "$sys" "failed (migrate)"; return 0
-  fi
-  for i in "nbhash user" "nbadmin admin"; do
-    set -- $i
-    out="$(printf '%s\n' "$pw" | "$OUR_BIN" user create --username "$1" --email "$1@example.com" --role "$2" \
-      --password-stdin --data-dir "$data" --database-url "$url" 2>>"$dir/migrate.log")" || true
-    if [[ "$out" != created* ]]; then
-      broken "$sys notify: ikigai user create $1 failed: $out (see ${dir#"$ROOT"/}/migrate.log)"
-      notify_fail "$sys" "failed (user create)"; return 0
-    fi
-  done
-  case "$sys" in
-    sqlite) hash="$(python3 -c 'import sqlite3, sys
-print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHERE username_lower = ?", ("nbhash",)).fetchone()[0])' \
-      "$data/ikigai.db" 2>>"$dir/migrate.log")" || true ;;
-    mysql) hash="$(mdb_root -N -B -e "SELECT password_hash FROM ikigai_bench.users WHERE username_lower = 'nbhash'" \
-      2>>"$dir/migrate.log")" || true ;;
-  esac
-  if [[ "$hash" != '$argon2id$'* ]]; then
-    broken "$sys notify: could not read the cheap password hash back (see ${dir#"$ROOT"/}/migrate.log)"
-    notify_fail "$sys" "failed (password hash)"; return 0
-  fi
+  cheap_users "$sys" "$dir" "$data" notify "nbhash user" "nbadmin admin" || { notify_fail "$sys" "$DB_NOTE"; return 0; }
+  hash="$USER_HASH"
   if ! python3 "$ROOT/bench/gen_tasks.py" "${gen_args[@]}" --users "$NOTIFY_USERS" --tasks "$NOTIFY_TASKS" \
       --password-hash "$hash" --users-recent --remind-lead-minutes 60 >"$dir/gen.txt" 2>"$dir/gen.log"; then
     tail -n 5 "$dir/gen.log" >&2 || true
@@ -1032,10 +1051,7 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHER
     notify_fail "$sys" "failed (generator)"; return 0
   fi
   log "$sys notify: $(cat "$dir/gen.txt")"
-  case "$sys" in
-    sqlite) sync "$data"/ikigai.db* 2>/dev/null || true ;;
-    mysql) mariadb_settle ;;
-  esac
+  settle_db "$sys" "$data"
 
   start_server "$sys" "$data" "$url" "$dir" || { notify_fail "$sys" "$SRV_NOTE"; return 0; }
   apid="$SRV_PID"; a="$SRV_BASE"
@@ -1044,8 +1060,8 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHER
   log "$sys notify: reminder pass over $(size_label "$NOTIFY_TASKS") tasks, $NOTIFY_REMINDER_RUNS runs of the job"
   python3 "$ROOT/bench/notify_bench.py" reminders --base "$a" --samples "$NOTIFY_REMINDER_RUNS" \
     >"$dir/reminders.txt" 2>"$dir/reminders.log" || true
-  notify_line "$sys" notify-reminders "$dir/reminders.txt" REMINDERS \
-    || R[$sys.notify-reminders.note]="$(notify_why "$dir/reminders.log")"
+  bench_line "$sys" notify-reminders "$dir/reminders.txt" REMINDERS \
+    || R[$sys.notify-reminders.note]="$(script_why "$dir/reminders.log")"
 
   # (1) authed reads without streams, then with NOTIFY_STREAMS open
   code="$(curl -s -o "$dir/login.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
@@ -1074,7 +1090,7 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHER
       alive "$spid" || break
       sleep 0.1
     done
-    if notify_line "$sys" notify-streams "$dir/streams.txt" READY; then
+    if bench_line "$sys" notify-streams "$dir/streams.txt" READY; then
       sleep 2  # the streams' first bytes are out; let the allocator settle
       R[$sys.notify-streams.rss_open]="$(status_mb "$apid" VmRSS)"
       R[$sys.notify-streams.gauge]="$(metric_value "$a" ikigai_notification_streams_open)"
@@ -1086,12 +1102,12 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHER
       R[$sys.notify-streams.rss_after]="$(status_mb "$apid" VmRSS)"
       R[$sys.notify-streams.poll_ms_after]="$(metric_value "$a" ikigai_notification_poll_duration_seconds 1000)"
     else
-      R[$sys.notify-streams.note]="$(notify_why "$dir/streams.log")"
+      R[$sys.notify-streams.note]="$(script_why "$dir/streams.log")"
     fi
     stop_pid "$spid" 20
     wait "$spid" 2>/dev/null || true
     forget_pid "$spid"
-    notify_line "$sys" notify-streams "$dir/streams.txt" STREAMS || true
+    bench_line "$sys" notify-streams "$dir/streams.txt" STREAMS || true
   fi
 
   # (2) delivery latency to a stream on a second instance on the same database
@@ -1101,8 +1117,8 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHER
     python3 "$ROOT/bench/notify_bench.py" latency --a "$a" --b "$b" --admin-email nbadmin@example.com \
       --user-email "$latency_user@example.com" --password "$pw" --count "$NOTIFY_LATENCY_N" \
       --gap "$NOTIFY_LATENCY_GAP" >"$dir/latency.txt" 2>"$dir/latency.log" || true
-    notify_line "$sys" notify-latency "$dir/latency.txt" LATENCY \
-      || R[$sys.notify-latency.note]="$(notify_why "$dir/latency.log")"
+    bench_line "$sys" notify-latency "$dir/latency.txt" LATENCY \
+      || R[$sys.notify-latency.note]="$(script_why "$dir/latency.log")"
     stop_server "$sys" "$bpid" "$dir/b"
   else
     R[$sys.notify-latency.note]="second server: $SRV_NOTE"
@@ -1112,8 +1128,8 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM users WHER
   log "$sys notify: announcement to every user ($NOTIFY_USERS + 2)"
   python3 "$ROOT/bench/notify_bench.py" broadcast --base "$a" --admin-email nbadmin@example.com --password "$pw" \
     "${count_args[@]}" >"$dir/broadcast.txt" 2>"$dir/broadcast.log" || true
-  notify_line "$sys" notify-broadcast "$dir/broadcast.txt" BROADCAST \
-    || R[$sys.notify-broadcast.note]="$(notify_why "$dir/broadcast.log")"
+  bench_line "$sys" notify-broadcast "$dir/broadcast.txt" BROADCAST \
+    || R[$sys.notify-broadcast.note]="$(script_why "$dir/broadcast.log")"
 
   alive "$apid" || notify_fail "$sys" "server crashed"
   R[$sys.notify.hwm]="$(status_mb "$apid" VmHWM)"
@@ -1186,6 +1202,249 @@ t_notify_complete() {
   else mark '<' "$v" 5000 "$(awk -v x="$v" 'BEGIN { printf "%.2f", x / 1000 }') s"; fi
 }
 t_notify_reminders() { t_value "$1.notify-reminders.max_ms" '<' 20 "max $(fmt_ms "${R[$1.notify-reminders.max_ms]:-0}") ms"; }
+
+# --- the activity log and the data export (issue 13) ------------------------------------------
+# A fresh database: an admin, an owner with DATA_EXPORT_TASKS tasks and 1,000 other users
+# (bench/gen_tasks.py), then DATA_EVENTS_SMALL activity events (bench/gen_activity.py); a server:
+# wrk on GET /admin/activity?limit=50 (the admin's first page, no filter) and the owner's
+# GET /me/export (bench/data_bench.py: time, the server's RSS growth); then the events up to
+# DATA_EVENTS on the same timeline, a fresh server, and the same wrk again.
+data_keys="data-activity-small data-activity-large data-export"
+phase_fail() {  # sys "keys" note: the note on every cell of a phase that has none yet
+  local k
+  for k in $2; do have "$1.$k.note" || R[$1.$k.note]="$3"; done
+}
+
+bench_line() {  # sys key file TAG: the "TAG k=v ..." line of a bench/*.py output into R[sys.key.k]
+  local line kv
+  line="$(grep -m1 "^$4 " "$3" 2>/dev/null || true)"
+  [ -n "$line" ] || return 1
+  for kv in $line; do case "$kv" in *=*) R[$1.$2.${kv%%=*}]="${kv#*=}" ;; esac; done
+  log "$1: $line"
+}
+
+script_why() {  # file: the last line of a failed bench/*.py's stderr, for the table (and a warning)
+  local w
+  w="$(tail -n 1 "$1" 2>/dev/null | sed 's/^[a-z_]*: //' | cut -c1-120)"
+  warn "a bench script gave no result: ${w:-see ${1#"$ROOT"/}}"
+  echo "failed (${w:-see ${1#"$ROOT"/}})"
+}
+
+gen_events() {  # sys dir first last: bench/gen_activity.py into DB_ARGS, then settle
+  log "$1 data: bench/gen_activity.py events $3..$4"
+  if ! python3 "$ROOT/bench/gen_activity.py" "${DB_ARGS[@]}" --first "$3" --last "$4" --total "$DATA_EVENTS" \
+      >>"$2/gen.txt" 2>>"$2/gen.log"; then
+    tail -n 5 "$2/gen.log" >&2 || true
+    broken "$1 data: bench/gen_activity.py failed (see ${2#"$ROOT"/}/gen.log)"
+    return 1
+  fi
+  log "$1 data: $(tail -n 1 "$2/gen.txt")"
+}
+
+activity_wrk() {  # sys key base token dir: warm-up, then wrk on the admin's first activity page
+  local code n
+  code="$(curl -s -o "$5/$2.json" -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $4" \
+    "$3$API_PREFIX/admin/activity?limit=50")" || true
+  n="$(json_field "$5/$2.json" 'len(j["items"])')"
+  if [ "$code" != 200 ] || [ "$n" != 50 ]; then
+    R[$1.$2.note]="failed (GET /admin/activity: HTTP ${code:-000}, ${n:-?} items)"; warn "$1 data: ${R[$1.$2.note]}"
+    return 0
+  fi
+  BENCH_TOKEN="$4" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
+    "$3$API_PREFIX/admin/activity?limit=50" >"$5/$2-warmup.txt" 2>&1 || true
+  log "$1 data: wrk GET $API_PREFIX/admin/activity?limit=50 -t2 -c$CONNS -d$DURATION ($2)"
+  BENCH_TOKEN="$4" SCENARIO="$2" wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency \
+    -s "$ROOT/bench/tasks.lua" "$3$API_PREFIX/admin/activity?limit=50" >"$5/$2.txt" 2>&1 || warn "$1 data: wrk failed"
+  load_result "$1" "$2" "$5/$2.txt"
+}
+
+run_data() {  # sqlite|mysql
+  local sys="$1" dir="$OUT/ours-$1/data" data="$TMP/data-$1" pid base tok
+  have "$sys.ran" || R[$sys.ran]=1
+  [ -n "$OUR_BIN" ] || { phase_fail "$sys" "$data_keys" "no binary"; return 0; }
+  mkdir -p "$dir/large" "$data"
+  note_load "$sys data"
+  fresh_db "$sys" "$dir" "$data" data || { phase_fail "$sys" "$data_keys" "$DB_NOTE"; return 0; }
+  local -x IKIGAI_ARGON2_MEMORY_KIB="$NOTIFY_ARGON2_KIB" IKIGAI_ARGON2_OPS=1
+  log "$sys data: migrate, an admin and the export's owner, bench/gen_tasks.py (1,000 users, $(size_label "$DATA_EXPORT_TASKS") tasks of the owner)"
+  cheap_users "$sys" "$dir" "$data" data "dbowner user" "dbadmin admin" \
+    || { phase_fail "$sys" "$data_keys" "$DB_NOTE"; return 0; }
+  if ! python3 "$ROOT/bench/gen_tasks.py" "${DB_ARGS[@]}" --users 1000 --tasks 0 --owner-id "${USER_IDS[dbowner]}" \
+      --owner-tasks "$DATA_EXPORT_TASKS" --password-hash "$USER_HASH" >"$dir/gen.txt" 2>"$dir/gen.log"; then
+    tail -n 5 "$dir/gen.log" >&2 || true
+    broken "$sys data: bench/gen_tasks.py failed (see ${dir#"$ROOT"/}/gen.log)"
+    phase_fail "$sys" "$data_keys" "failed (generator)"; return 0
+  fi
+  gen_events "$sys" "$dir" 1 "$DATA_EVENTS_SMALL" || { phase_fail "$sys" "$data_keys" "failed (generator)"; return 0; }
+  settle_db "$sys" "$data"
+
+  start_server "$sys" "$data" "$DB_URL" "$dir" || { phase_fail "$sys" "$data_keys" "$SRV_NOTE"; return 0; }
+  pid="$SRV_PID"; base="$SRV_BASE"
+  tok="$(bearer "$base" dbadmin@example.com "$dir/login.json")"
+  if [ -z "$tok" ]; then R[$sys.data-activity-small.note]="failed (admin login)"
+  else activity_wrk "$sys" data-activity-small "$base" "$tok" "$dir"; fi
+  sleep 1
+  log "$sys data: GET $API_PREFIX/me/export of the owner of $(size_label "$DATA_EXPORT_TASKS") tasks (bench/data_bench.py)"
+  python3 "$ROOT/bench/data_bench.py" export --base "$base" --pid "$pid" --email dbowner@example.com \
+    --password "$BENCH_PASSWORD" >"$dir/export.txt" 2>"$dir/export.log" || true
+  bench_line "$sys" data-export "$dir/export.txt" EXPORT || R[$sys.data-export.note]="$(script_why "$dir/export.log")"
+  alive "$pid" || phase_fail "$sys" "$data_keys" "server crashed"
+  R[$sys.data.hwm]="$(status_mb "$pid" VmHWM)"
+  stop_server "$sys" "$pid" "$dir"
+
+  if [ "$DATA_EVENTS" -gt "$DATA_EVENTS_SMALL" ]; then
+    gen_events "$sys" "$dir" $((DATA_EVENTS_SMALL + 1)) "$DATA_EVENTS" \
+      || { phase_fail "$sys" "$data_keys" "failed (generator)"; return 0; }
+    settle_db "$sys" "$data"
+    start_server "$sys" "$data" "$DB_URL" "$dir/large" || { phase_fail "$sys" "$data_keys" "$SRV_NOTE"; return 0; }
+    pid="$SRV_PID"; base="$SRV_BASE"
+    tok="$(bearer "$base" dbadmin@example.com "$dir/large/login.json")"
+    if [ -z "$tok" ]; then R[$sys.data-activity-large.note]="failed (admin login)"
+    else activity_wrk "$sys" data-activity-large "$base" "$tok" "$dir/large"; fi
+    alive "$pid" || phase_fail "$sys" "$data_keys" "server crashed"
+    stop_server "$sys" "$pid" "$dir/large"
+  fi
+  [ "$BENCH_KEEP_TMP" = 1 ] || rm -rf -- "$data"
+}
+
+data_activity_cell() {  # sys key
+  local s="$1" k="$1.$2"
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if ! have "$k.rps"; then echo "${R[$k.note]:-—}"; return; fi
+  printf '%s req/s, p50 %s ms, p99 %s ms\n' "$(fmt_rps "${R[$k.rps]}")" "$(fmt_ms "${R[$k.p50_ms]}")" "$(fmt_ms "${R[$k.p99_ms]}")"
+}
+data_export_cell() {
+  local s="$1" k="$1.data-export"
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if ! have "$k.seconds"; then echo "${R[$k.note]:-—}"; return; fi
+  printf '%s s, %s MB, %s tasks; server RSS %s → peak %s MB (+%s MB)\n' "${R[$k.seconds]}" \
+    "$(awk -v b="${R[$k.bytes]}" 'BEGIN { printf "%.1f", b / 1048576 }')" "$(fmt_num "${R[$k.tasks]}")" \
+    "${R[$k.rss_before_mb]}" "${R[$k.rss_peak_mb]}" "${R[$k.growth_mb]}"
+}
+t_data_scale() {
+  local a="${R[$1.data-activity-small.p50_ms]:-}" b="${R[$1.data-activity-large.p50_ms]:-}"
+  if [ -z "$a" ] || [ -z "$b" ]; then echo "n/a"; return; fi
+  mark '<=' "$b" "$(awk -v a="$a" 'BEGIN { print 2 * a }')" "$(fmt_ms "$b") ms vs $(fmt_ms "$a") ms"
+}
+t_data_export() { t_value "$1.data-export.growth_mb" '<' 32 "+${R[$1.data-export.growth_mb]:-} MB"; }
+
+# --- Web Push throughput (issue 14) ----------------------------------------------------------
+# A fresh database: an admin, a reader and PUSH_COUNT/20 users (bench/gen_tasks.py, no tasks); a
+# server that accepts http:// push endpoints; bench/push_bench.py starts a push service in its own
+# process, gives every generated user 20 subscriptions through the API, and waits. Then wrk on
+# GET /me alone; one announcement to every user (PUSH_COUNT pushes, encrypted and signed) with
+# nothing else running (pushes/s, the server's CPU per push); a second one while wrk runs again.
+# The push service counts them, verifies every VAPID header and decrypts a sample.
+push_keys="push push-alone push-during push-round2"
+run_push() {  # sqlite|mysql
+  local sys="$1" dir="$OUT/ours-$1/push" data="$TMP/push-$1" pid base tok users width ppid i go
+  have "$sys.ran" || R[$sys.ran]=1
+  [ -n "$OUR_BIN" ] || { phase_fail "$sys" "$push_keys" "no binary"; return 0; }
+  if ! python3 -c 'import cryptography' 2>/dev/null; then
+    broken "$sys push: python3-cryptography not installed (bench/push_bench.py)"
+    phase_fail "$sys" "$push_keys" "no python3-cryptography"; return 0
+  fi
+  users=$(( (PUSH_COUNT + 19) / 20 ))
+  width=$(( ${#users} > 5 ? ${#users} : 5 ))  # gen_tasks.py's username digits
+  mkdir -p "$dir" "$data"
+  note_load "$sys push"
+  fresh_db "$sys" "$dir" "$data" push || { phase_fail "$sys" "$push_keys" "$DB_NOTE"; return 0; }
+  local -x IKIGAI_ARGON2_MEMORY_KIB="$NOTIFY_ARGON2_KIB" IKIGAI_ARGON2_OPS=1 IKIGAI_PUSH_ALLOW_HTTP=true
+  log "$sys push: migrate, an admin and a reader, bench/gen_tasks.py ($users users)"
+  cheap_users "$sys" "$dir" "$data" push "pbreader user" "pbadmin admin" \
+    || { phase_fail "$sys" "$push_keys" "$DB_NOTE"; return 0; }
+  if ! python3 "$ROOT/bench/gen_tasks.py" "${DB_ARGS[@]}" --users "$users" --tasks 0 --password-hash "$USER_HASH" --users-recent \
+      >"$dir/gen.txt" 2>"$dir/gen.log"; then
+    tail -n 5 "$dir/gen.log" >&2 || true
+    broken "$sys push: bench/gen_tasks.py failed (see ${dir#"$ROOT"/}/gen.log)"
+    phase_fail "$sys" "$push_keys" "failed (generator)"; return 0
+  fi
+  settle_db "$sys" "$data"
+  start_server "$sys" "$data" "$DB_URL" "$dir" || { phase_fail "$sys" "$push_keys" "$SRV_NOTE"; return 0; }
+  pid="$SRV_PID"; base="$SRV_BASE"
+  tok="$(bearer "$base" pbreader@example.com "$dir/login.json")"
+  [ -n "$tok" ] || { phase_fail "$sys" "$push_keys" "failed (login)"; stop_server "$sys" "$pid" "$dir"; return 0; }
+
+  go="$dir/go"
+  log "$sys push: bench/push_bench.py: a push service, $users users × 20 subscriptions"
+  python3 "$ROOT/bench/push_bench.py" run --base "$base" --pid "$pid" --width "$width" --users "$users" \
+    --per-user 20 --password "$BENCH_PASSWORD" --admin-email pbadmin@example.com --go-file "$go" \
+    >"$dir/push.txt" 2>"$dir/push.log" &
+  ppid=$!
+  STARTED+=("$ppid")
+  for ((i = 0; i < 6000; i++)); do
+    grep -q '^READY ' "$dir/push.txt" 2>/dev/null && break
+    alive "$ppid" || break
+    sleep 0.1
+  done
+  if bench_line "$sys" push-setup "$dir/push.txt" READY; then
+    BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
+      "$base$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+    log "$sys push: wrk GET $API_PREFIX/me alone -t2 -c$CONNS -d$PUSH_READS_DURATION"
+    BENCH_TOKEN="$tok" SCENARIO=push-alone wrk -t2 -c"$CONNS" -d"$PUSH_READS_DURATION" --timeout 10s --latency \
+      -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/alone.txt" 2>&1 || warn "$sys push: wrk failed"
+    load_result "$sys" push-alone "$dir/alone.txt"
+    sleep 1
+    log "$sys push: one announcement to every user ($(fmt_num "$PUSH_COUNT") pushes), nothing else running"
+    touch "$go.1"
+    for ((i = 0; i < 6000; i++)); do
+      grep -q '^PUSH ' "$dir/push.txt" 2>/dev/null && break
+      alive "$ppid" || break
+      sleep 0.1
+    done
+    bench_line "$sys" push "$dir/push.txt" PUSH || R[$sys.push.note]="$(script_why "$dir/push.log")"
+    sleep 1
+    log "$sys push: another announcement ($(fmt_num "$PUSH_COUNT") pushes) with wrk GET $API_PREFIX/me"
+    touch "$go.2"
+    BENCH_TOKEN="$tok" SCENARIO=push-during wrk -t2 -c"$CONNS" -d"$PUSH_READS_DURATION" --timeout 10s --latency \
+      -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/during.txt" 2>&1 || warn "$sys push: wrk failed"
+    load_result "$sys" push-during "$dir/during.txt"
+    wait "$ppid" 2>/dev/null || true
+    bench_line "$sys" push-round2 "$dir/push.txt" PUSH_DURING || true
+    R[$sys.push.sent_metric]="$(metric_value "$base" ikigai_push_sent_total)"
+  else
+    phase_fail "$sys" "$push_keys" "$(script_why "$dir/push.log")"
+    stop_pid "$ppid" 5
+  fi
+  forget_pid "$ppid"
+  alive "$pid" || phase_fail "$sys" "$push_keys" "server crashed"
+  R[$sys.push.hwm]="$(status_mb "$pid" VmHWM)"
+  stop_server "$sys" "$pid" "$dir"
+  [ "$BENCH_KEEP_TMP" = 1 ] || rm -rf -- "$data"
+}
+
+push_cell() {
+  local s="$1" k="$1.push"
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  if ! have "$k.per_s"; then echo "${R[$k.note]:-—}"; return; fi
+  printf '%s pushes/s (%s of %s in %s s; 202 in %s ms, first push after %s ms); server CPU %s ms per push (%s%% of one core); %s verified by decryption, %s rejected; %s connections\n' \
+    "$(fmt_num "${R[$k.per_s]}")" "$(fmt_num "${R[$k.pushes]}")" "$(fmt_num "${R[$k.expected]}")" "${R[$k.seconds]}" \
+    "$(fmt_ms "${R[$k.accept_ms]}")" "$(fmt_num "${R[$k.first_ms]}")" "${R[$k.cpu_ms_per_push]}" "${R[$k.server_cpu_pct]}" \
+    "$(fmt_num "${R[$k.verified]}")" "${R[$k.bad]}" "${R[$k.connections]}"
+}
+push_reads_cell() {
+  local s="$1" a d
+  if ! have "$s.ran"; then echo "not run"; return; fi
+  a="${R[$s.push-alone.rps]:-}"; d="${R[$s.push-during.rps]:-}"
+  if [ -z "$a" ] || [ -z "$d" ]; then echo "${R[$s.push.note]:-${R[$s.push-alone.note]:-—}}"; return; fi
+  printf '%s req/s → %s req/s (%s%%; p99 %s → %s ms); the pushes meanwhile: %s/s, all sent after %s s\n' \
+    "$(fmt_rps "$a")" "$(fmt_rps "$d")" \
+    "$(awk -v a="$a" -v d="$d" 'BEGIN { printf "%.0f", (a > 0 ? 100 * d / a : 0) }')" \
+    "$(fmt_ms "${R[$s.push-alone.p99_ms]:-0}")" "$(fmt_ms "${R[$s.push-during.p99_ms]:-0}")" \
+    "$(fmt_num "${R[$s.push-round2.per_s]:-0}")" "${R[$s.push-round2.seconds]:-?}"
+}
+t_push_rate() {
+  local v="${R[$1.push.per_s]:-}"
+  if [ -z "$v" ]; then echo "n/a"; return; fi
+  if [ "${R[$1.push.pushes]}" != "${R[$1.push.expected]}" ]; then echo "✗ ${R[$1.push.pushes]} of ${R[$1.push.expected]} arrived"; return; fi
+  mark '>=' "$v" 1000 "$(fmt_num "$v") pushes/s"
+}
+t_push_reads() {
+  local a="${R[$1.push-alone.rps]:-}" d="${R[$1.push-during.rps]:-}"
+  if [ -z "$a" ] || [ -z "$d" ]; then echo "n/a"; return; fi
+  mark '>' "$(awk -v a="$a" -v d="$d" 'BEGIN { print (a > 0 ? d / a : 0) }')" 0.8 \
+    "$(awk -v a="$a" -v d="$d" 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * d / a : 0) }')"
+}
 
 # --- report --------------------------------------------------------------------------
 fmt_num() {  # number [decimals]: thousands separators
@@ -1414,6 +1673,20 @@ report() {
       row "notify: one reminder pass, $(size_label "$NOTIFY_TASKS") tasks, nothing due (ikigai_job_last_duration_seconds)" \
         "n/a (no notifications)" "$(notify_reminders_cell sqlite)" "$(notify_reminders_cell mysql)" "—" "—"
     fi
+    if [ "$BENCH_DATA" != 0 ]; then
+      row "activity: GET /admin/activity?limit=50 (c$CONNS), $(size_label "$DATA_EVENTS_SMALL") events" "n/a (no activity API)" \
+        "$(data_activity_cell sqlite data-activity-small)" "$(data_activity_cell mysql data-activity-small)" "—" "—"
+      row "activity: the same with $(size_label "$DATA_EVENTS") events" "n/a (no activity API)" \
+        "$(data_activity_cell sqlite data-activity-large)" "$(data_activity_cell mysql data-activity-large)" "—" "—"
+      row "export: GET /me/export of a user with $(size_label "$DATA_EXPORT_TASKS") tasks" "n/a (no export)" \
+        "$(data_export_cell sqlite)" "$(data_export_cell mysql)" "—" "—"
+    fi
+    if [ "$BENCH_PUSH" != 0 ]; then
+      row "push: one announcement → $(fmt_num "$PUSH_COUNT") Web Pushes (aes128gcm + VAPID) to a local push service, alone" "n/a (no push)" \
+        "$(push_cell sqlite)" "$(push_cell mysql)" "—" "—"
+      row "push: authed GET /me (c$CONNS, $PUSH_READS_DURATION) alone → while a second announcement's pushes go out" "n/a (no push)" \
+        "$(push_reads_cell sqlite)" "$(push_reads_cell mysql)" "—" "—"
+    fi
     if [ "$BENCH_CLUSTER" != 0 ]; then
       row "cluster: authed GET /me (c$CONNS, $CLUSTER_DURATION)" "n/a" "—" "$(cluster_cell cl-read)" "—" "cluster ÷ 1 instance $(cluster_ratio cl-read)"
       row "cluster: login, real Argon2id (c$CONNS, $CLUSTER_DURATION)" "n/a" "—" "$(cluster_cell cl-login)" "—" "cluster ÷ 1 instance $(cluster_ratio cl-login)"
@@ -1486,6 +1759,18 @@ report() {
       mapfile -t lines < <(per_backend t_notify_reminders)
       target_line "reminder pass over $(size_label "$NOTIFY_TASKS") tasks, nothing due < 20 ms" "${lines[@]}"
     fi
+    if [ "$BENCH_DATA" != 0 ]; then
+      mapfile -t lines < <(per_backend t_data_scale)
+      target_line "activity page p50 with $(size_label "$DATA_EVENTS") events ≤ 2 × p50 with $(size_label "$DATA_EVENTS_SMALL")" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_data_export)
+      target_line "export of $(size_label "$DATA_EXPORT_TASKS") tasks: server RSS growth < 32 MB" "${lines[@]}"
+    fi
+    if [ "$BENCH_PUSH" != 0 ]; then
+      mapfile -t lines < <(per_backend t_push_rate)
+      target_line "Web Push ≥ 1,000 pushes/s" "${lines[@]}"
+      mapfile -t lines < <(per_backend t_push_reads)
+      target_line "authed reads while pushing > 80% of alone" "${lines[@]}"
+    fi
     if [ "${#PROBLEMS[@]}" -gt 0 ]; then
       echo
       echo "Problems (the run is incomplete):"
@@ -1533,12 +1818,16 @@ main() {
         [ "$BENCH_CORE" = 0 ] || run_ours sqlite
         [ "$BENCH_TASKS" = 0 ] || run_tasks sqlite
         [ "$BENCH_FLOOD" = 0 ] || run_flood sqlite
-        [ "$BENCH_NOTIFY" = 0 ] || run_notify sqlite ;;
+        [ "$BENCH_NOTIFY" = 0 ] || run_notify sqlite
+        [ "$BENCH_DATA" = 0 ] || run_data sqlite
+        [ "$BENCH_PUSH" = 0 ] || run_push sqlite ;;
       mysql | mariadb)
         [ "$BENCH_CORE" = 0 ] || run_ours mysql
         [ "$BENCH_TASKS" = 0 ] || run_tasks mysql
         [ "$BENCH_FLOOD" = 0 ] || run_flood mysql
         [ "$BENCH_NOTIFY" = 0 ] || run_notify mysql
+        [ "$BENCH_DATA" = 0 ] || run_data mysql
+        [ "$BENCH_PUSH" = 0 ] || run_push mysql
         stop_our_mariadb ;;
       *) broken "unknown back end '$b' in BENCH_BACKENDS (sqlite, mysql)" ;;
     esac

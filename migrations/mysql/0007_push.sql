@@ -36,6 +36,7 @@ CREATE TABLE push_outbox (
   PRIMARY KEY (notification_id, subscription_id),
   KEY ix_push_outbox_due (next_attempt_at),
   KEY ix_push_outbox_subscription (subscription_id),
+  KEY ix_push_outbox_claim (claim_token),
   CONSTRAINT fk_push_outbox_subscription FOREIGN KEY (subscription_id) REFERENCES push_subscriptions (id)
     ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

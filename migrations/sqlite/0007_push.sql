@@ -34,3 +34,5 @@ CREATE TABLE push_outbox (
 );
 CREATE INDEX ix_push_outbox_due ON push_outbox (next_attempt_at);
 CREATE INDEX ix_push_outbox_subscription ON push_outbox (subscription_id);
+-- A batch's rows are read and recorded by their claim token.
+CREATE INDEX ix_push_outbox_claim ON push_outbox (claim_token);

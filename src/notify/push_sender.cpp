@@ -15,8 +15,13 @@ namespace {
 
 constexpr std::chrono::hours kJwtLifetime{12};             // RFC 8292: at most 24 h
 constexpr std::chrono::hours kJwtRenewBefore{1};           // a cached header is renewed this early
-constexpr std::chrono::seconds kLeaseMargin{60};           // beyond the request timeout
+constexpr std::chrono::seconds kLeaseMargin{60};           // beyond the request timeouts
+constexpr int kRoundsPerBatch = 8;                          // a batch is this many times `parallel`
 constexpr std::size_t kMaxResponseHeader = 4096;
+
+long long Ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -68,7 +73,8 @@ struct PushSender::Transfer {
   std::string body;
   std::string audience;
   curl_slist* headers = nullptr;
-  bool ready = false;  // false: nothing could be sent (a subscription whose keys are unusable)
+  bool ready = false;     // false: nothing could be sent (a subscription whose keys are unusable)
+  bool finished = false;  // the request ended (result and status are set); false after a multi error
   long status = 0;
   CURLcode result = CURLE_OK;
   std::string retry_after;
@@ -151,62 +157,83 @@ const std::string& PushSender::Authorization(const std::string& audience) {
   return it->second.first;
 }
 
+bool PushSender::Prepare(Transfer& t, CURL* e) {
+  const auto p256dh = push::Base64UrlDecode(t.job.p256dh);
+  const auto auth = push::Base64UrlDecode(t.job.auth);
+  const auto audience = push::UrlOrigin(t.job.endpoint);
+  if (!p256dh || !auth || auth->size() != push::kAuthBytes || !audience ||
+      t.job.payload.size() > push::kMaxPlaintext) {
+    return false;
+  }
+  auto body = push::EncryptAes128Gcm(t.job.payload, *p256dh, *auth);
+  if (!body) return false;
+  t.body = std::move(*body);
+  t.audience = *audience;
+  std::string topic = t.job.notification_id;
+  topic.erase(std::remove(topic.begin(), topic.end(), '-'), topic.end());
+  for (const std::string& h : {std::string("TTL: 86400"), "Urgency: " + t.job.urgency, "Topic: " + topic.substr(0, 32),
+                               std::string("Content-Encoding: aes128gcm"),
+                               std::string("Content-Type: application/octet-stream"),
+                               "Authorization: " + Authorization(t.audience)}) {
+    t.headers = curl_slist_append(t.headers, h.c_str());
+  }
+  curl_easy_reset(e);
+  curl_easy_setopt(e, CURLOPT_URL, t.job.endpoint.c_str());
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_POST, 1L);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.body.size()));
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::chrono::milliseconds(options_.timeout).count()));
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Discard);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "ikigai-push/1");
+  t.ready = true;
+  return true;
+}
+
 void PushSender::SendBatch(std::vector<Transfer>& batch) {
-  const long timeout_ms = static_cast<long>(std::chrono::milliseconds(options_.timeout).count());
-  std::size_t used = 0;
-  for (auto& t : batch) {
-    const auto p256dh = push::Base64UrlDecode(t.job.p256dh);
-    const auto auth = push::Base64UrlDecode(t.job.auth);
-    const auto audience = push::UrlOrigin(t.job.endpoint);
-    if (!p256dh || !auth || auth->size() != push::kAuthBytes || !audience ||
-        t.job.payload.size() > push::kMaxPlaintext) {
-      continue;
+  // A sliding window: up to `parallel` requests in flight, the next one encrypted and started as
+  // soon as any finishes, so one slow push service answer holds up one slot, not the batch.
+  std::vector<CURL*> idle(curl_->easy.rbegin(), curl_->easy.rend());
+  std::size_t next = 0;
+  std::size_t in_flight = 0;
+  auto fill = [&] {
+    while (!idle.empty() && next < batch.size()) {
+      Transfer& t = batch[next++];
+      if (!Prepare(t, idle.back())) continue;  // unusable keys or endpoint: recorded as dropped
+      curl_multi_add_handle(curl_->multi, idle.back());
+      idle.pop_back();
+      ++in_flight;
     }
-    auto body = push::EncryptAes128Gcm(t.job.payload, *p256dh, *auth);
-    if (!body) continue;
-    t.body = std::move(*body);
-    t.audience = *audience;
-    std::string topic = t.job.notification_id;
-    topic.erase(std::remove(topic.begin(), topic.end(), '-'), topic.end());
-    for (const std::string& h : {std::string("TTL: 86400"), "Urgency: " + t.job.urgency, "Topic: " + topic.substr(0, 32),
-                                 std::string("Content-Encoding: aes128gcm"),
-                                 std::string("Content-Type: application/octet-stream"),
-                                 "Authorization: " + Authorization(t.audience)}) {
-      t.headers = curl_slist_append(t.headers, h.c_str());
-    }
-    CURL* e = curl_->easy[used++];
-    curl_easy_reset(e);
-    curl_easy_setopt(e, CURLOPT_URL, t.job.endpoint.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.body.size()));
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Discard);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "ikigai-push/1");
-    curl_multi_add_handle(curl_->multi, e);
-    t.ready = true;
-  }
-  int running = 0;
-  do {
+  };
+  fill();
+  while (in_flight > 0) {
+    int running = 0;
     if (curl_multi_perform(curl_->multi, &running) != CURLM_OK) break;
-    if (running > 0) curl_multi_poll(curl_->multi, nullptr, 0, 1000, nullptr);
-  } while (running > 0);
-  int queued = 0;
-  while (CURLMsg* msg = curl_multi_info_read(curl_->multi, &queued)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    Transfer* t = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
-    t->result = msg->data.result;
-    if (t->result == CURLE_OK) curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &t->status);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(curl_->multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* e = msg->easy_handle;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(e, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+      t->result = msg->data.result;
+      if (t->result == CURLE_OK) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->status);
+      t->finished = true;
+      curl_multi_remove_handle(curl_->multi, e);
+      idle.push_back(e);
+      --in_flight;
+    }
+    const std::size_t before = in_flight;
+    fill();
+    // Wait for network activity only when nothing new was started (a new one is performed first).
+    if (in_flight > 0 && in_flight == before) curl_multi_poll(curl_->multi, nullptr, 0, 1000, nullptr);
   }
-  for (std::size_t i = 0; i < used; ++i) curl_multi_remove_handle(curl_->multi, curl_->easy[i]);
+  for (CURL* e : curl_->easy) curl_multi_remove_handle(curl_->multi, e);  // after a multi error
   for (auto& t : batch) {
     curl_slist_free_all(t.headers);
     t.headers = nullptr;
@@ -220,7 +247,7 @@ void PushSender::Record(const std::vector<Transfer>& batch, const std::string& t
   auto done = db_.Transaction([&](store::Connection& c) -> core::Result<void> {
     sent = removed = dropped = f4 = f5 = fnet = 0;
     for (const auto& t : batch) {
-      const long status = t.ready && t.result == CURLE_OK ? t.status : 0;
+      const long status = t.finished && t.result == CURLE_OK ? t.status : 0;
       if (!t.ready) {
         spdlog::warn("push {} to subscription {} dropped: its keys or endpoint cannot be used",
                      t.job.notification_id, t.job.subscription_id);
@@ -233,8 +260,7 @@ void PushSender::Record(const std::vector<Transfer>& batch, const std::string& t
       else if (status >= 300) ++f4;
       switch (ClassifyPushStatus(status)) {
         case PushOutcome::kDelivered:
-          store::PushStore::Delivered(c, t.job, token, now_ms);
-          ++sent;
+          ++sent;  // its row goes with the batch's other delivered ones, below
           break;
         case PushOutcome::kGone:
           // The browser unsubscribed or the push service forgot it: the subscription goes now,
@@ -267,6 +293,7 @@ void PushSender::Record(const std::vector<Transfer>& batch, const std::string& t
           break;
       }
     }
+    store::PushStore::DeliveredAll(c, token, now_ms);
     return {};
   });
   if (!done) {
@@ -285,9 +312,13 @@ void PushSender::Record(const std::vector<Transfer>& batch, const std::string& t
 long long PushSender::RunOnce() {
   std::lock_guard lock(run_mutex_);
   long long attempted = 0;
-  const int batch_size = static_cast<int>(curl_->easy.size());
-  const auto lease = std::chrono::milliseconds(options_.timeout + kLeaseMargin).count();
+  // A batch is claimed and recorded in one transaction each, and sent kRoundsPerBatch times
+  // `parallel` at a time: fewer commits per push, while the lease still covers the slowest batch
+  // (every request of it taking the whole timeout).
+  const int batch_size = static_cast<int>(curl_->easy.size()) * kRoundsPerBatch;
+  const auto lease = std::chrono::milliseconds(options_.timeout * kRoundsPerBatch + kLeaseMargin).count();
   for (;;) {
+    const auto started = std::chrono::steady_clock::now();
     const std::string token = core::NewId(clock_, random_);
     const long long now = core::ToMillis(clock_.Now());
     auto claimed = db_.Transaction([&](store::Connection& c) -> core::Result<std::vector<store::PushJob>> {
@@ -300,8 +331,12 @@ long long PushSender::RunOnce() {
     if (claimed->empty()) break;
     std::vector<Transfer> batch(claimed->size());
     for (std::size_t i = 0; i < claimed->size(); ++i) batch[i].job = std::move((*claimed)[i]);
+    const auto claimed_at = std::chrono::steady_clock::now();
     SendBatch(batch);
+    const auto sent_at = std::chrono::steady_clock::now();
     Record(batch, token);
+    spdlog::debug("push: a batch of {} claimed in {} ms, sent in {} ms, recorded in {} ms", batch.size(),
+                  Ms(claimed_at - started), Ms(sent_at - claimed_at), Ms(std::chrono::steady_clock::now() - sent_at));
     attempted += static_cast<long long>(batch.size());
   }
   auto stats = db_.Run([](store::Connection& c) -> core::Result<store::PushQueueStats> {

@@ -76,6 +76,9 @@ class PushSender {
 
   // Encrypts, signs and posts a batch; fills each transfer's status and Retry-After.
   void SendBatch(std::vector<Transfer>& batch);
+  // Encrypts one push and sets up `easy` (a CURL*) to post it; false when its subscription's keys
+  // or endpoint cannot be used.
+  bool Prepare(Transfer& t, void* easy);
   void Record(const std::vector<Transfer>& batch, const std::string& token);
   const std::string& Authorization(const std::string& audience);
 

@@ -170,13 +170,11 @@ std::vector<PushJob> PushStore::Claim(Connection& c, const std::string& token, l
   return jobs;
 }
 
-void PushStore::Delivered(Connection& c, const PushJob& job, const std::string& token, long long now) {
-  soci::statement st = (c.Sql().prepare << "DELETE FROM push_outbox WHERE notification_id = :n AND "
-                                           "subscription_id = :s AND claim_token = :t",
-                        soci::use(job.notification_id), soci::use(job.subscription_id), soci::use(token));
-  st.execute(true);
-  c.Sql() << "UPDATE push_subscriptions SET last_success_at = :now WHERE id = :s", soci::use(now),
-      soci::use(job.subscription_id);
+void PushStore::DeliveredAll(Connection& c, const std::string& token, long long now) {
+  c.Sql() << "UPDATE push_subscriptions SET last_success_at = :now WHERE id IN "
+             "(SELECT subscription_id FROM push_outbox WHERE claim_token = :t)",
+      soci::use(now), soci::use(token);
+  c.Sql() << "DELETE FROM push_outbox WHERE claim_token = :t", soci::use(token);
 }
 
 void PushStore::Reschedule(Connection& c, const PushJob& job, const std::string& token, long long next_attempt_at,

@@ -69,8 +69,10 @@ class PushStore {
   // counts an attempt. Returns what was claimed, joined with its subscription.
   [[nodiscard]] static std::vector<PushJob> Claim(Connection& c, const std::string& token, long long now,
                                                   long long lease_until, int limit);
-  // Delivered: the row goes, the subscription's last_success_at is set. Only under `token`.
-  static void Delivered(Connection& c, const PushJob& job, const std::string& token, long long now);
+  // Every row still claimed under `token` was delivered: they go, and their subscriptions'
+  // last_success_at is set. Called once per batch, after the other outcomes were recorded (a retry
+  // releases its row, a drop or a gone subscription deletes it).
+  static void DeliveredAll(Connection& c, const std::string& token, long long now);
   // Try again at `next_attempt_at`; `status` is the last HTTP status (0: no response).
   static void Reschedule(Connection& c, const PushJob& job, const std::string& token, long long next_attempt_at,
                          int status);

@@ -1,5 +1,5 @@
 // API.md "Web Push" delivery, end to end with a local push service (push_sink.py) that verifies
-// VAPID and decrypts with keys it made as a browser would: a security notification arrives
+// VAPID and decrypts with keys it made as a browser would: a notification of every kind arrives
 // decrypted as the exact Notification JSON with TTL, Urgency, Topic and Content-Encoding; push.<kind>
 // false sends nothing; 410 deletes the subscription; 429 (Retry-After) and 500 are retried and then
 // delivered once; a server killed with a queued push sends it after restart; two instances on one
@@ -16,6 +16,7 @@
 #include "support/accounts.hpp"
 #include "support/backend.hpp"
 #include "support/http_client.hpp"
+#include "support/notify_api.hpp"
 #include "support/push_sink.hpp"
 #include "support/task_api.hpp"
 #include "support/wait.hpp"
@@ -113,6 +114,54 @@ TEST_F(PushDeliveryTest, ASecurityNotificationArrivesDecryptedWithItsHeaders) {
   EXPECT_NE(metrics.find("ikigai_push_sent_total "), std::string::npos);
   EXPECT_NE(metrics.find("ikigai_push_queue_depth "), std::string::npos);
   EXPECT_NE(metrics.find("ikigai_push_failed_total{class=\"5xx\"}"), std::string::npos);
+}
+
+// The other three kinds, each through its real producer: an announcement to one user, a task
+// falling due (the reminder job runs every second), an admin's reply to feedback. Each push is its
+// inbox item's exact JSON, with the urgency of its kind.
+TEST_F(PushDeliveryTest, EveryOtherKindArrivesAsItsNotificationJson) {
+  Http http(Server());
+  auto user = support::NewApiUser(http, "push_kinds");
+  auto boss = support::NewApiUser(http, "push_boss");
+  Db().Exec("UPDATE users SET role = 'admin' WHERE id = " + support::DirectDb::Quote(boss.id));
+  boss.auth = support::BearerHeaders(support::LoginPair(http, boss.who).access_token);
+  const std::string id = Subscribe(http, user);
+
+  auto res = http.Post("/api/v1/admin/notifications",
+                       json{{"title", "Push kinds"}, {"body", "To one user"}, {"user_ids", {user.id}}}.dump(), boss.auth);
+  ASSERT_EQ(res.status, 202) << res;
+  // Due in 30 minutes: inside the default 60-minute lead, so the next job pass reminds.
+  res = http.Post("/api/v1/tasks", json{{"title", "Push reminder"}, {"due_at", support::Rfc3339FromNow(30min)}}.dump(),
+                  user.auth);
+  ASSERT_EQ(res.status, 201) << res;
+  res = http.Post("/api/v1/feedback", json{{"category", "idea"}, {"message", "Push me a reply"}}.dump(), user.auth);
+  ASSERT_EQ(res.status, 201) << res;
+  const std::string feedback_id = res.Json()["id"];
+  res = http.Patch("/api/v1/admin/feedback/" + feedback_id, json{{"reply", "Thank you"}}.dump(), boss.auth);
+  ASSERT_EQ(res.status, 200) << res;
+
+  const json all = Sink().WaitForPushes(3, id);
+  const auto mine = PushesFor(all, id);
+  ASSERT_EQ(mine.size(), 3u) << all.dump(2);
+  auto inbox = http.Get("/api/v1/notifications", "", user.auth);
+  ASSERT_EQ(inbox.status, 200) << inbox;
+  const json items = inbox.Json()["items"];  // a copy: the range of a for must outlive the loop
+  std::map<std::string, json> by_kind;
+  for (const auto& item : items) by_kind[item["kind"].get<std::string>()] = item;
+  std::set<std::string> seen;
+  for (const auto& push : mine) {
+    EXPECT_TRUE(push["vapid_ok"].get<bool>()) << push["vapid_error"];
+    ASSERT_TRUE(push["plaintext"].is_string()) << push["decrypt_error"];
+    const json sent = json::parse(push["plaintext"].get<std::string>());
+    const std::string kind = sent["kind"];
+    seen.insert(kind);
+    ASSERT_EQ(by_kind.count(kind), 1u) << kind << " is not in the inbox: " << inbox.body;
+    EXPECT_EQ(sent, by_kind[kind]);
+    EXPECT_EQ(push["headers"]["urgency"], kind == "task_due" ? "high" : "normal") << kind;
+    EXPECT_EQ(push["headers"]["ttl"], "86400");
+    EXPECT_EQ(push["headers"]["content-encoding"], "aes128gcm");
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"announcement", "task_due", "feedback_reply"}));
 }
 
 TEST_F(PushDeliveryTest, PushKindFalseSendsNothing) {

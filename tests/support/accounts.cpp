@@ -12,6 +12,7 @@
 #include "support/backend.hpp"
 #include "support/http_expectations.hpp"
 #include "support/jwt.hpp"
+#include "support/secrets.hpp"
 
 namespace ikigai::support {
 
@@ -69,6 +70,10 @@ DirectDb& SharedAccountServer::Db() {
 void SharedAccountServer::Reset() {
   // The server outlives the test that failed; its log is only useful if it is shown.
   const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+  if (server_ && server_->Running()) {
+    if (!db_) db_ = std::make_unique<DirectDb>(url_);
+    ExpectNoSecretsInActivity(suite != nullptr ? suite->name() : "?", *db_);
+  }
   if (server_ && suite != nullptr && suite->failed_test_count() > 0) {
     std::string log = server_->StderrLog();
     constexpr std::size_t kMax = 32 * 1024;

@@ -13,13 +13,12 @@
 
 #include "support/direct_db.hpp"
 #include "support/http_client.hpp"
+#include "support/secrets.hpp"  // kTestJwtSecret: the HS256 secret of every server of AccountServerEnv()
 #include "support/server.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ikigai::support {
 
-// The HS256 secret every server started through AccountServerEnv() signs with (>= 32 bytes).
-inline constexpr std::string_view kTestJwtSecret = "integration-tests-jwt-secret-0123456789-abcdef";
 inline constexpr std::string_view kTestUserAgent = "ikigai-integration-tests/1.0 (accounts)";
 
 // Server environment for account tests: IKIGAI_JWT_SECRET = kTestJwtSecret, Argon2id at 8 MiB and

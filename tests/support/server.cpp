@@ -3,12 +3,14 @@
 
 #include <iostream>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <utility>
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "support/secrets.hpp"
 #include "support/wait.hpp"
 
 namespace ikigai::support {
@@ -66,7 +68,10 @@ int Server::Stop(std::chrono::milliseconds timeout) {
   stopped_ = true;
   if (!process_.Running()) return process_.ExitStatus().value_or(255);
   process_.Signal(SIGTERM);
-  if (auto status = process_.Wait(timeout)) return *status;
+  if (auto status = process_.Wait(timeout)) {
+    ExpectNoSecretsInLog("ikigai serve on port " + std::to_string(port_), StderrLog());
+    return *status;
+  }
   ADD_FAILURE() << "ikigai serve did not exit within " << timeout.count()
                 << " ms of SIGTERM; killing it. Its log:\n"
                 << Tail(StderrLog());
