@@ -287,10 +287,9 @@ cmd_start() {
   set_state PROXY_PORT "${ports[14]}"
   if [ -n "${CLUSTER_OWNER_PID:-}" ]; then
     # Nothing outlives its owner (a test that crashed): the watchdog stops the cluster.
-    (
-      while kill -0 "$CLUSTER_OWNER_PID" 2>/dev/null; do sleep 1; done
-      CLUSTER_DIR=$dir WATCHDOG=1 bash "$repo/scripts/cluster.sh" stop >/dev/null 2>&1
-    ) </dev/null >/dev/null 2>&1 &
+    # Its command line names the folder, so `stop` may end it like the other pids.
+    bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; CLUSTER_DIR="$2" WATCHDOG=1 bash "$3" stop' \
+      cluster-watchdog "$CLUSTER_OWNER_PID" "$dir" "$repo/scripts/cluster.sh" </dev/null >/dev/null 2>&1 &
     set_state WATCHDOG_PID $!
     disown || true
   fi
