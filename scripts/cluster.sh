@@ -170,7 +170,21 @@ start_node() {  # NODE [bootstrap]
   set_state "NODE${n}_PID" $!
 }
 
-start_instance() {
+start_instance() {  # N [repick]: with repick, a port taken meanwhile by someone else is replaced
+  local n=$1 repick=${2:-} attempt
+  for attempt in 1 2 3; do
+    try_instance "$n" && return 0
+    if [ -n "$repick" ] && grep -q "Address already in use" "$dir/instance$n.log"; then
+      set_state "INSTANCE${n}_PORT" "$(free_ports 1)"
+      continue
+    fi
+    break
+  done
+  tail -20 "$dir/instance$n.log" >&2
+  die "instance $n did not start listening"
+}
+
+try_instance() {
   local n=$1
   local node=$n  # instance N talks to node N
   local port_var="INSTANCE${n}_PORT" db_port_var="NODE${node}_PORT"
@@ -188,10 +202,10 @@ start_instance() {
   local i pid_var="INSTANCE${n}_PID"
   for ((i = 0; i < 300; i++)); do
     grep -q "listening on" "$dir/instance$n.stdout" 2>/dev/null && return 0
-    ours "${!pid_var}" || { tail -20 "$dir/instance$n.log" >&2; die "instance $n exited"; }
+    ours "${!pid_var}" || return 1
     sleep 0.1
   done
-  die "instance $n did not start listening"
+  return 1
 }
 
 write_haproxy_config() {
@@ -314,7 +328,7 @@ cmd_start() {
   wait_synced 3 120
   local galera_seconds=$((SECONDS - started))
   mkdir -p "$dir/ikigai-data"
-  for n in "${instances[@]}"; do start_instance "$n"; done
+  for n in "${instances[@]}"; do start_instance "$n" repick; done
   write_haproxy_config
   haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
   set_state PROXY_PID $!
