@@ -940,7 +940,8 @@ run_cluster() {  # one instance on one MariaDB, then two instances on three Gale
   fi
   stop_our_mariadb
   note_load "cluster"
-  CLUSTER_RUN_DIR="$TMP/cluster"
+  # Not under $TMP: the Galera nodes run as the mysql user, which cannot enter a private folder.
+  CLUSTER_RUN_DIR="$(mktemp -d /tmp/ikigai-bench-cluster.XXXXXX)"
   log "cluster: scripts/cluster.sh start (3 Galera nodes, 2 instances, HAProxy; folder $CLUSTER_RUN_DIR)"
   if ! out="$(CLUSTER_DIR="$CLUSTER_RUN_DIR" IKIGAI_BIN="$OUR_BIN" IKIGAI_RATE_LIMITS=off \
       bash "$ROOT/scripts/cluster.sh" start 2>"$dir/cluster/start.log")"; then

@@ -314,6 +314,9 @@ cmd_start() {
     write_node_config "$n"
     [ "$(id -u)" -eq 0 ] && chown -R mysql:mysql "$dir/node$n"
   done
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u mysql -- test -w "$dir/node1/data"; then
+    die "the mysql user cannot reach $dir (a parent folder is private): use a CLUSTER_DIR others may enter"
+  fi
   # Only the first node gets a fresh data folder; the others receive a copy by state transfer.
   mariadb-install-db --defaults-file="$dir/node1/my.cnf" $(run_as_mysql) --auth-root-authentication-method=normal \
     --skip-test-db --wsrep-on=OFF >"$dir/node1/install.log" 2>&1 || { cat "$dir/node1/install.log" >&2; die "mariadb-install-db failed"; }
