@@ -142,10 +142,10 @@ wsrep-node-name=node$n
 wsrep-node-address=127.0.0.1:${!gport_var}
 wsrep-sst-method=rsync
 wsrep-sst-receive-address=127.0.0.1:${!sst_var}
-# A node that stops answering is evicted after about 2 s (the defaults wait 5 to 15 s), so the
+# A node that stops answering is evicted after 1 to 1.5 s (the defaults wait 5 to 15 s), so the
 # others commit again quickly; the gcache keeps enough writes for a restarted node to catch up by
 # IST instead of a full state transfer.
-wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:${!gport_var};ist.recv_addr=127.0.0.1:${!ist_var};gcache.size=128M;evs.keepalive_period=PT0.3S;evs.inactive_check_period=PT0.3S;evs.join_retrans_period=PT0.5S;evs.suspect_timeout=PT1.5S;evs.inactive_timeout=PT2S;evs.install_timeout=PT2S"
+wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:${!gport_var};ist.recv_addr=127.0.0.1:${!ist_var};gcache.size=128M;evs.keepalive_period=PT0.25S;evs.inactive_check_period=PT0.25S;evs.join_retrans_period=PT0.3S;evs.suspect_timeout=PT1S;evs.inactive_timeout=PT1.5S;evs.install_timeout=PT1.5S"
 EOF
 }
 
