@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 PRESET ?= release
 BIN := build/$(PRESET)/ikigai
 
-.PHONY: deps deps-test deps-bench deps-lint configure build run test sanitize bench fmt lint clean
+.PHONY: deps deps-test deps-bench deps-lint configure build run test sanitize bench cluster cluster-stop fmt lint clean
 
 deps:
 	@bash scripts/deps.sh build
@@ -38,6 +38,14 @@ sanitize: deps-test build/asan/CMakeCache.txt
 bench: deps-bench configure
 	cmake --build --preset release -j $(JOBS) --target ikigai
 	bash scripts/bench.sh
+
+# Three Galera nodes, two instances and HAProxy on loopback (docs/deploy.md); prints the URL.
+cluster: deps-test configure
+	cmake --build --preset release -j $(JOBS) --target ikigai
+	bash scripts/cluster.sh start
+
+cluster-stop:
+	bash scripts/cluster.sh stop
 
 fmt: deps-lint
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

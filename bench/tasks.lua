@@ -1,7 +1,8 @@
 -- wrk script for the tasks scenarios of scripts/bench.sh:
 --   GET  /api/v1/tasks?limit=20   (TASKS_BODY unset)
 --   POST /api/v1/tasks            (TASKS_BODY = the JSON task to create, the same each time)
--- env: BENCH_TOKEN (access token, sent as "Authorization: Bearer ..."), SCENARIO (name in the
+-- env: BENCH_TOKEN (access token, sent as "Authorization: Bearer ..."; unset or empty: no
+-- Authorization header, for POST /auth/login with TASKS_BODY = the credentials), SCENARIO (name in the
 -- RESULT line), TASKS_BODY.
 -- Like healthz.lua it defines no request()/response() hooks: wrk builds the request once
 -- from wrk.method/headers/body and stays on its fast path. Answers with status > 399 are
@@ -11,7 +12,9 @@ SCENARIO = os.getenv("SCENARIO") or "tasks"
 
 local token = os.getenv("BENCH_TOKEN") or ""
 local body = os.getenv("TASKS_BODY")
-wrk.headers["Authorization"] = "Bearer " .. token
+if token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 if body and body ~= "" then
   wrk.method = "POST"
   wrk.body = body

@@ -51,6 +51,12 @@
 #      subscribes PUSH_COUNT/20 users 20 times each; one announcement sends PUSH_COUNT pushes
 #      (pushes/s, server CPU per push), then a second one while wrk measures GET /me (reads alone
 #      → during).
+#      Then, unless BENCH_CLUSTER=0, the cluster comparison (issue 15): a single instance on one
+#      MariaDB (our private one, a fresh database), then scripts/cluster.sh (three Galera nodes,
+#      two instances each on its own node, HAProxy in front); on each, wrk -t2 -c$CONNS for
+#      CLUSTER_DURATION: authed GET /api/v1/me, POST /api/v1/auth/login (the real Argon2id
+#      cost), POST /api/v1/tasks; the cluster through HAProxy. Both on this one machine: the
+#      cluster shows the cost of certification and wsrep_sync_wait, not more capacity.
 #   3. prints one markdown table (seed vs ours on SQLite vs ours on MariaDB,
 #      with ratios) and the targets with ✓/✗; saves it to
 #      bench-results/<UTC timestamp>/summary.md next to all raw outputs.
@@ -84,6 +90,8 @@
 #        them)  DATA_EVENTS_SMALL (100000)  DATA_EVENTS (10000000)  DATA_EXPORT_TASKS (100000)
 #      BENCH_PUSH (1; 0 = skip the Web Push scenario)  BENCH_PUSH_ONLY (0; 1 = only it)
 #        PUSH_COUNT (10000)  PUSH_READS_DURATION (5s)
+#      BENCH_CLUSTER (1; 0 = skip the cluster comparison)  BENCH_CLUSTER_ONLY (0; 1 = only it)
+#        CLUSTER_DURATION (DURATION)
 #      (several *_ONLY=1 together run those phases only)
 #      IKIGAI_* settings in the environment reach our server (e.g. IKIGAI_LOG_LEVEL);
 #      IKIGAI_RATE_LIMITS is always set to off.
@@ -138,15 +146,19 @@ BENCH_PUSH="${BENCH_PUSH:-1}"
 BENCH_PUSH_ONLY="${BENCH_PUSH_ONLY:-0}"
 PUSH_COUNT="${PUSH_COUNT:-10000}"
 PUSH_READS_DURATION="${PUSH_READS_DURATION:-5s}"
+BENCH_CLUSTER="${BENCH_CLUSTER:-1}"
+BENCH_CLUSTER_ONLY="${BENCH_CLUSTER_ONLY:-0}"
+CLUSTER_DURATION="${CLUSTER_DURATION:-$DURATION}"
 # BENCH_CORE: the seed comparison and our account scenarios (off when only one part is asked for)
 BENCH_CORE=1
 if [ "$BENCH_FLOOD_ONLY" = 1 ] || [ "$BENCH_NOTIFY_ONLY" = 1 ] || [ "$BENCH_DATA_ONLY" = 1 ] \
-    || [ "$BENCH_PUSH_ONLY" = 1 ]; then
+    || [ "$BENCH_PUSH_ONLY" = 1 ] || [ "$BENCH_CLUSTER_ONLY" = 1 ]; then
   BENCH_CORE=0; BENCH_SKIP_SEED=1; BENCH_TASKS=0
   if [ "$BENCH_FLOOD_ONLY" = 1 ]; then BENCH_FLOOD=1; else BENCH_FLOOD=0; fi
   if [ "$BENCH_NOTIFY_ONLY" = 1 ]; then BENCH_NOTIFY=1; else BENCH_NOTIFY=0; fi
   if [ "$BENCH_DATA_ONLY" = 1 ]; then BENCH_DATA=1; else BENCH_DATA=0; fi
   if [ "$BENCH_PUSH_ONLY" = 1 ]; then BENCH_PUSH=1; else BENCH_PUSH=0; fi
+  if [ "$BENCH_CLUSTER_ONLY" = 1 ]; then BENCH_CLUSTER=1; else BENCH_CLUSTER=0; fi
 fi
 TASKS_BODY='{"title":"Benchmark task","notes":"Made by make bench.","priority":"high","due_at":"2027-03-01T09:00:00Z","tags":["bench","work"]}'
 NPROC="$(nproc 2>/dev/null || echo 2)"
@@ -192,9 +204,14 @@ forget_pid() {  # drop a pid from STARTED once it has been stopped
   STARTED=("${keep[@]}")
 }
 
+CLUSTER_RUN_DIR=""  # the cluster of run_cluster while it runs (scripts/cluster.sh stops its own pids)
 cleanup() {
   local i
   trap - EXIT INT TERM
+  if [ -n "$CLUSTER_RUN_DIR" ] && [ -f "$CLUSTER_RUN_DIR/state" ]; then
+    log "cleanup: stopping the cluster in $CLUSTER_RUN_DIR"
+    CLUSTER_DIR="$CLUSTER_RUN_DIR" bash "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
+  fi
   for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
     alive "${STARTED[i]}" && log "cleanup: stopping pid ${STARTED[i]}"
     stop_pid "${STARTED[i]}" 30
@@ -870,6 +887,83 @@ run_flood() {  # sqlite|mysql: authed reads alone and during a flood of large bo
   R[$sys.flood.hwm]="$(status_mb "$pid" VmHWM)"
   stop_server "$sys" "$pid" "$dir"
   [ "$BENCH_KEEP_TMP" = 1 ] || rm -rf -- "$data"
+}
+
+# --- the cluster comparison (issue 15) --------------------------------------------------
+cluster_scenarios() {  # sys(single|cluster) base_url dir: authed read, login and task create with wrk
+  local sys="$1" base="$2" dir="$3" user code tok login_body
+  user="cl$(rand_hex 4)"
+  code="$(register_user "$base" "$API_PREFIX/auth/register" "$user")"
+  login_body="{\"email\":\"$user@example.com\",\"password\":\"$BENCH_PASSWORD\"}"
+  code="$(curl -s -o "$dir/login.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -d "$login_body" "$base$API_PREFIX/auth/login")" || true
+  tok="$(json_field "$dir/login.json" 'j["access_token"]')"
+  if [ "$code" != 200 ] || [ -z "$tok" ]; then
+    warn "$sys: login -> HTTP ${code:-000}: $(head -c 300 "$dir/login.json" 2>/dev/null)"
+    R[$sys.server.note]="failed (login: HTTP ${code:-000})"; return 0
+  fi
+  BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
+    "$base$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+  log "$sys: wrk GET $API_PREFIX/me -t2 -c$CONNS -d$CLUSTER_DURATION"
+  BENCH_TOKEN="$tok" SCENARIO=cl-read wrk -t2 -c"$CONNS" -d"$CLUSTER_DURATION" --timeout 10s --latency \
+    -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/read.txt" 2>&1 || warn "$sys: wrk failed"
+  load_result "$sys" cl-read "$dir/read.txt"
+  log "$sys: wrk POST $API_PREFIX/auth/login -t2 -c$CONNS -d$CLUSTER_DURATION"
+  BENCH_TOKEN="" TASKS_BODY="$login_body" SCENARIO=cl-login wrk -t2 -c"$CONNS" -d"$CLUSTER_DURATION" --timeout 10s \
+    --latency -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/auth/login" >"$dir/login.txt" 2>&1 || warn "$sys: wrk failed"
+  load_result "$sys" cl-login "$dir/login.txt"
+  sleep 1
+  log "$sys: wrk POST $API_PREFIX/tasks -t2 -c$CONNS -d$CLUSTER_DURATION"
+  BENCH_TOKEN="$tok" TASKS_BODY="$TASKS_BODY" SCENARIO=cl-create wrk -t2 -c"$CONNS" -d"$CLUSTER_DURATION" --timeout 10s \
+    --latency -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/tasks" >"$dir/create.txt" 2>&1 || warn "$sys: wrk failed"
+  load_result "$sys" cl-create "$dir/create.txt"
+}
+
+run_cluster() {  # one instance on one MariaDB, then two instances on three Galera nodes behind HAProxy
+  local dir="$OUT/cluster" data="$TMP/cluster-single" pid out
+  mkdir -p "$dir/single" "$dir/cluster" "$data"
+  R[single.ran]=1; R[cluster.ran]=1
+  [ -n "$OUR_BIN" ] || { R[single.server.note]="no binary"; R[cluster.server.note]="no binary"; return 0; }
+  note_load "cluster: single"
+  if ! start_our_mariadb; then
+    R[single.server.note]="no MariaDB"
+  elif ! mdb_root -e 'DROP DATABASE IF EXISTS ikigai_bench;
+      CREATE DATABASE ikigai_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;' 2>"$dir/reset.log"; then
+    broken "cluster: could not recreate database ikigai_bench (see ${dir#"$ROOT"/}/reset.log)"
+    R[single.server.note]="failed (fresh database)"
+  elif start_server single "$data" "$OUR_DB_URL" "$dir/single"; then
+    pid="$SRV_PID"
+    cluster_scenarios single "$SRV_BASE" "$dir/single"
+    stop_server single "$pid" "$dir/single"
+  else
+    R[single.server.note]="$SRV_NOTE"
+  fi
+  stop_our_mariadb
+  note_load "cluster"
+  # Not under $TMP: the Galera nodes run as the mysql user, which cannot enter a private folder.
+  CLUSTER_RUN_DIR="$(mktemp -d /tmp/ikigai-bench-cluster.XXXXXX)"
+  log "cluster: scripts/cluster.sh start (3 Galera nodes, 2 instances, HAProxy; folder $CLUSTER_RUN_DIR)"
+  if ! out="$(CLUSTER_DIR="$CLUSTER_RUN_DIR" IKIGAI_BIN="$OUR_BIN" IKIGAI_RATE_LIMITS=off \
+      bash "$ROOT/scripts/cluster.sh" start 2>"$dir/cluster/start.log")"; then
+    broken "cluster: scripts/cluster.sh start failed (see ${dir#"$ROOT"/}/cluster/start.log)"
+    R[cluster.server.note]="did not start"
+  else
+    echo "$out" >"$dir/cluster/start.txt"
+    R[cluster.startup]="$(sed -n 's/^Galera cluster synced in \([0-9]*\)s.*/\1/p' <<<"$out")"
+    cluster_scenarios cluster "$(sed -n 's/^URL //p' <<<"$out")" "$dir/cluster"
+    R[cluster.retries]="$(for p in $(grep -E '^INSTANCE[12]_PORT=' "$CLUSTER_RUN_DIR/state" | cut -d= -f2); do
+      metric_value "http://127.0.0.1:$p" ikigai_db_retries_total; done | awk '{ s += $1 } END { print s + 0 }')"
+    cp "$CLUSTER_RUN_DIR"/instance*.log "$dir/cluster/" 2>/dev/null || true
+  fi
+  CLUSTER_DIR="$CLUSTER_RUN_DIR" bash "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
+  CLUSTER_RUN_DIR=""
+}
+
+cluster_cell() {  # item: "1 instance: A · cluster: B"
+  echo "1 instance, 1 MariaDB: $(scn_cell single "$1") · 2 instances, 3 Galera nodes, HAProxy: $(scn_cell cluster "$1")"
+}
+cluster_ratio() {  # item: cluster req/s ÷ single req/s
+  if have "single.$1.rps" && have "cluster.$1.rps"; then ratio "${R[cluster.$1.rps]}" "${R[single.$1.rps]}"; else echo "—"; fi
 }
 
 flood_rss_cell() {  # sys: "idle A MB, peak B MB (+C MB); D MB held after"
@@ -1594,6 +1688,13 @@ report() {
       row "push: authed GET /me (c$CONNS, $PUSH_READS_DURATION) alone → while a second announcement's pushes go out" "n/a (no push)" \
         "$(push_reads_cell sqlite)" "$(push_reads_cell mysql)" "—" "—"
     fi
+    if [ "$BENCH_CLUSTER" != 0 ]; then
+      row "cluster: authed GET /me (c$CONNS, $CLUSTER_DURATION)" "n/a" "—" "$(cluster_cell cl-read)" "—" "cluster ÷ 1 instance $(cluster_ratio cl-read)"
+      row "cluster: login, real Argon2id (c$CONNS, $CLUSTER_DURATION)" "n/a" "—" "$(cluster_cell cl-login)" "—" "cluster ÷ 1 instance $(cluster_ratio cl-login)"
+      row "cluster: task create (POST, c$CONNS, $CLUSTER_DURATION)" "n/a" "—" "$(cluster_cell cl-create)" "—" "cluster ÷ 1 instance $(cluster_ratio cl-create)"
+      row "cluster: Galera synced in / transactions retried (certification) during the run" "n/a" "—" \
+        "${R[cluster.startup]:-—} s / ${R[cluster.retries]:-—}" "—" "—"
+    fi
     if [ "$BENCH_CORE" = 1 ]; then
       row "login, sequential ($HASH_LOGINS × 1 conn, median ≈ hash time)" "$(val_cell seed hash_ms ms hash.note)" \
         "$(val_cell sqlite hash_ms ms hash.note)" "$(val_cell mysql hash_ms ms hash.note)" "$(val_ratio sqlite hash_ms)" "$(val_ratio mysql hash_ms)"
@@ -1732,6 +1833,7 @@ main() {
       *) broken "unknown back end '$b' in BENCH_BACKENDS (sqlite, mysql)" ;;
     esac
   done
+  [ "$BENCH_CLUSTER" = 0 ] || run_cluster
 
   echo >&2
   report

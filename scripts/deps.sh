@@ -14,7 +14,9 @@ build=(g++ make cmake pkg-config librestinio-dev libasio-dev libhttp-parser-dev 
   liboath-dev)  # RFC 6238 TOTP codes for two-factor sign-in
 test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-aiosmtpd curl
   oathtool  # TOTP codes computed independently of our code in the two-factor tests
-  python3-cryptography)  # the test push service verifies VAPID and decrypts aes128gcm independently of our code
+  python3-cryptography  # the test push service verifies VAPID and decrypts aes128gcm independently of our code
+  galera-4 rsync  # the cluster tests and `make cluster`: three Galera nodes, state transfer by rsync (SST)
+  haproxy)  # the balancer in front of the instances in the cluster tests and `make cluster`
 bench=(wrk curl jq nodejs npm mariadb-server mariadb-client python3)
 lint=(clang-format clang-tidy)
 

@@ -147,10 +147,13 @@ std::string RenderMetrics(Server& server, const Services& services) {
                  "# HELP ikigai_db_failures_total Database calls that failed because it was unreachable.\n"
                  "# TYPE ikigai_db_failures_total counter\n"
                  "ikigai_db_failures_total {}\n"
+                 "# HELP ikigai_db_retries_total Transactions run again after a deadlock or a Galera certification conflict.\n"
+                 "# TYPE ikigai_db_retries_total counter\n"
+                 "ikigai_db_retries_total {}\n"
                  "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
                  "# TYPE process_resident_memory_bytes gauge\n"
                  "process_resident_memory_bytes {}\n",
-                 stats.in_use, stats.size, stats.reconnects, stats.failures, ResidentBytes());
+                 stats.in_use, stats.size, stats.reconnects, stats.failures, stats.retries, ResidentBytes());
   if (outbox_sender != nullptr) {
     fmt::format_to(std::back_inserter(out),
                    "# HELP ikigai_mail_outbox_depth Emails waiting to be sent (as of the last sender run).\n"

@@ -28,7 +28,7 @@ void Outbox::Enqueue(store::Connection& c, const std::optional<std::string>& use
 
 OutboxSender::OutboxSender(store::Database& db, Mailer& mailer, SenderSettings settings, const core::Clock& clock,
                            core::Random& random)
-    : db_(db), mailer_(mailer), settings_(std::move(settings)), clock_(clock), instance_(core::NewId(clock, random)) {}
+    : db_(db), mailer_(mailer), settings_(std::move(settings)), clock_(clock), random_(random) {}
 
 int OutboxSender::RunOnce() {
   int sent = 0;
@@ -36,8 +36,10 @@ int OutboxSender::RunOnce() {
   const std::string domain = from_address.substr(from_address.find('@') + 1);
   for (int round = 0; round < 100; ++round) {  // at most 1000 messages per tick
     const long long now = core::ToMillis(clock_.Now());
+    // A fresh token per claim: an outcome is recorded only by the claim that still holds the row.
+    const std::string token = core::NewId(clock_, random_);
     auto claimed = db_.Transaction([&](store::Connection& c) -> core::Result<std::vector<store::OutboxRow>> {
-      return store::OutboxStore::Claim(c, instance_, now, now + settings_.claim_timeout.count() * 1000, 10);
+      return store::OutboxStore::Claim(c, token, now, now + settings_.claim_timeout.count() * 1000, 10);
     });
     if (!claimed || claimed->empty()) break;
     for (const auto& row : *claimed) {
@@ -55,9 +57,9 @@ int OutboxSender::RunOnce() {
       }
       auto marked = db_.Run([&](store::Connection& c) -> core::Result<void> {
         if (delivered) {
-          store::OutboxStore::MarkSent(c, row.id, instance_, after);
+          store::OutboxStore::MarkSent(c, row.id, token, after);
         } else {
-          store::OutboxStore::MarkFailed(c, row.id, instance_, delivered.error().detail, next);
+          store::OutboxStore::MarkFailed(c, row.id, token, delivered.error().detail, next);
         }
         return {};
       });

@@ -61,7 +61,7 @@ class OutboxSender {
   Mailer& mailer_;
   SenderSettings settings_;
   const core::Clock& clock_;
-  std::string instance_;
+  core::Random& random_;
   std::atomic<std::uint64_t> sent_{0}, retried_{0}, failed_{0};
   std::atomic<long long> depth_{0};
 };

@@ -8,6 +8,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <random>
+#include <thread>
 
 namespace ikigai::store {
 namespace {
@@ -81,6 +83,16 @@ std::string LoggableMessage(const std::exception& e) {
     return message;
   }
   return e.what();
+}
+
+// The pause before running a deadlock or certification victim again: random (so two transactions
+// that collided do not collide again in step) and growing with the attempt, 1..2 ms at first,
+// at most 1..64 ms.
+std::chrono::microseconds RetryPause(int attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const int ceiling_us = 1000 << std::min(attempt, 6);
+  std::uniform_int_distribution<int> pick(1000, 1000 + ceiling_us);
+  return std::chrono::microseconds(pick(rng));
 }
 
 core::Error Unavailable() {
@@ -161,10 +173,16 @@ DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string*
             *constraint = end == std::string::npos ? std::string{} : msg.substr(k + 9, end - k - 9);
           }
           return DbFailure::kDuplicate;
-        case 1213:  // ER_LOCK_DEADLOCK: the transaction was rolled back; running it again is safe
+        case 1213:  // ER_LOCK_DEADLOCK: the transaction was rolled back; running it again is safe.
+                    // Galera reports a certification failure or a brute-force abort by a replicated
+                    // write ("WSREP detected deadlock/conflict"), at any statement or at COMMIT, the same way.
           return DbFailure::kRetry;
         case 1040:  // too many connections
+        case 1047:  // ER_UNKNOWN_COM_ERROR: a Galera node outside the primary component ("WSREP has not
+                    // yet prepared node for application use")
         case 1053:  // server shutdown in progress
+        case 1180:  // ER_ERROR_DURING_COMMIT: Galera could not replicate the commit (node leaving the
+                    // cluster); the transaction was rolled back
         case 1205:  // lock wait timeout
         case 1927:  // connection killed
         case 2002: case 2003: case 2006: case 2013: case 2055:  // CR_* connection errors
@@ -202,6 +220,17 @@ DbFailure ClassifyDbError(const std::exception& e, Dialect dialect, std::string*
     }
   }
   return DbFailure::kOther;
+}
+
+static bool IsGaleraNode(soci::session& sql) {
+  // @@wsrep_on exists on every MariaDB server (OFF without a provider); MySQL has no such variable.
+  try {
+    int on = 0;
+    sql << "SELECT @@wsrep_on", soci::into(on);
+    return on == 1;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 struct Database::Slot {
@@ -244,6 +273,13 @@ std::unique_ptr<soci::session> Database::Open() {
     // The tasks list joins a task's tags with GROUP_CONCAT; MySQL's default cap (1024 bytes)
     // would cut 20 tags of 32 four-byte characters.
     *sql << "SET SESSION group_concat_max_len = 65536";
+    if (IsGaleraNode(*sql)) {
+      // Read-your-writes across the cluster: a read (and START TRANSACTION) on this node first
+      // waits until the node has applied every write the cluster committed before it, so a
+      // session revoked or a task created through another node is seen by the next request here.
+      *sql << "SET SESSION wsrep_sync_wait = 1";
+      if (!galera_.exchange(true)) spdlog::info("database is a Galera node: reads wait for causality (wsrep_sync_wait=1)");
+    }
   }
   return sql;
 }
@@ -347,9 +383,13 @@ core::Result<void> Database::ExecuteErased(const std::function<bool(Connection&)
           broken = true;
         }
       }
-      // InnoDB picked this transaction as a deadlock victim: nothing of it remains, run it again.
-      if (kind == DbFailure::kRetry && !broken && attempt < 4) {
-        spdlog::debug("database deadlock, retrying (attempt {})", attempt + 1);
+      // InnoDB picked this transaction as a deadlock victim, or Galera aborted it at certification
+      // (a write of another node to the same rows committed first): nothing of it remains, so it
+      // runs again, after a random pause, and its reads see the winner's writes.
+      if (kind == DbFailure::kRetry && !broken && attempt < kMaxAttempts) {
+        retries_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::debug("database deadlock or certification conflict, retrying (attempt {})", attempt + 1);
+        std::this_thread::sleep_for(RetryPause(attempt));
         continue;
       }
       Release(slot, broken);
@@ -380,7 +420,7 @@ core::Result<void> Database::ExecuteErased(const std::function<bool(Connection&)
 
 Database::PoolStats Database::Stats() const {
   std::lock_guard lock(mutex_);
-  return PoolStats{slots_.size(), in_use_, reconnects_.load(), failures_.load()};
+  return PoolStats{slots_.size(), in_use_, reconnects_.load(), failures_.load(), retries_.load()};
 }
 
 void Database::Close() {

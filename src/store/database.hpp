@@ -135,8 +135,9 @@ class Database {
   }
 
   // Runs fn(Connection&) -> Result<T> in one transaction: committed when fn returns a value,
-  // rolled back when it returns an error or throws. A deadlock victim runs again (up to 4 times),
-  // so fn must not have effects outside the database. SQLite takes the write lock up front
+  // rolled back when it returns an error or throws. A deadlock victim (or, on Galera, a
+  // certification failure, also at COMMIT) runs again after a random pause, up to kMaxAttempts
+  // times in all, so fn must not have effects outside the database. SQLite takes the write lock up front
   // (BEGIN IMMEDIATE) so concurrent writers queue instead of failing with SQLITE_BUSY.
   template <class F>
   auto Transaction(F&& fn) -> std::invoke_result_t<F, Connection&> {
@@ -148,7 +149,12 @@ class Database {
     std::size_t in_use = 0;
     std::uint64_t reconnects = 0;
     std::uint64_t failures = 0;
+    std::uint64_t retries = 0;  // deadlock and certification victims run again
   };
+  // Runs of one unit of work, the first included, when it keeps losing deadlocks or certification.
+  static constexpr int kMaxAttempts = 8;
+  // True once a connection found the server to be a Galera node (wsrep_on).
+  [[nodiscard]] bool Galera() const { return galera_.load(); }
   [[nodiscard]] PoolStats Stats() const;
 
   // Closes every idle session (shutdown).
@@ -188,6 +194,8 @@ class Database {
   std::uint64_t generation_ = 0;  // bumped when a connection is found dead: others get pinged
   std::atomic<std::uint64_t> reconnects_{0};
   std::atomic<std::uint64_t> failures_{0};
+  std::atomic<std::uint64_t> retries_{0};
+  std::atomic<bool> galera_{false};
   std::mutex sqlite_writer_;  // one writer at a time inside this process (SQLite only)
   bool closed_ = false;
 };

@@ -1,5 +1,6 @@
 // The mail outbox: rows written in the same transaction as the change that caused them, claimed
-// by one instance at a time (FOR UPDATE SKIP LOCKED on MariaDB, the single writer on SQLite).
+// by one claim at a time: a conditional UPDATE with a claim token and a lease (FOR UPDATE SKIP
+// LOCKED on MariaDB only keeps one server's senders apart; row locks are per node on Galera).
 #pragma once
 
 #include <optional>
@@ -27,13 +28,16 @@ struct OutboxRow {
 class OutboxStore {
  public:
   static void Insert(Connection& c, const OutboxRow& row);
-  // Claims up to `limit` due rows (pending and due, or sending with an expired claim) for
-  // `instance` until `claim_until`; counts an attempt. REQUIRES: inside a transaction.
-  [[nodiscard]] static std::vector<OutboxRow> Claim(Connection& c, const std::string& instance, long long now,
+  // Claims up to `limit` due rows (pending and due, or sending with an expired claim) under the
+  // fresh claim `token` until `claim_until` (the lease); counts an attempt. Each row is taken by a
+  // conditional UPDATE, so of two claimers (instances, Galera nodes) only one gets it.
+  // REQUIRES: inside a transaction.
+  [[nodiscard]] static std::vector<OutboxRow> Claim(Connection& c, const std::string& token, long long now,
                                                     long long claim_until, int limit);
-  static void MarkSent(Connection& c, const std::string& id, const std::string& instance, long long now);
+  // Both outcomes apply only while the row still holds `token` (the lease was not taken over).
+  static void MarkSent(Connection& c, const std::string& id, const std::string& token, long long now);
   // Back to pending at `next_attempt_at`, or `failed` for good when next_attempt_at is nullopt.
-  static void MarkFailed(Connection& c, const std::string& id, const std::string& instance,
+  static void MarkFailed(Connection& c, const std::string& id, const std::string& token,
                          const std::string& error, std::optional<long long> next_attempt_at);
   [[nodiscard]] static long long Depth(Connection& c);  // pending + sending
   static long long PurgeSent(Connection& c, long long before);

@@ -279,6 +279,10 @@ long long UserStore::CountAdmins(Connection& c) {
   return n;
 }
 
+void UserStore::TouchAdminGuard(Connection& c) {
+  c.Sql() << "UPDATE admin_guard SET changes = changes + 1 WHERE id = 1";
+}
+
 core::Result<void> UserStore::Update(Connection& c, const std::string& id, const ProfileUpdate& u, long long now) {
   const std::string username_lower = LowerAscii(u.username);
   const std::string pending = u.pending_email.value_or("");

@@ -76,6 +76,9 @@ class UserStore {
   static bool SetRole(Connection& c, const std::string& id, const std::string& role, long long now);
   static bool SetDisabled(Connection& c, const std::string& id, bool disabled, long long now);
   [[nodiscard]] static long long CountAdmins(Connection& c);
+  // Updates the one admin_guard row (migration 0008): every change that removes an enabled admin
+  // does, so two of them are a write-write conflict on any back end, Galera included.
+  static void TouchAdminGuard(Connection& c);
   static void SetEmailVerified(Connection& c, const std::string& id, long long now);
   // Cancels a pending change of address (its verification link stops working).
   static void ClearPendingEmail(Connection& c, const std::string& id, long long now);

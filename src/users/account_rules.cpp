@@ -13,11 +13,16 @@ std::optional<LockedUser> LockForChange(store::Connection& c, const std::string&
   return LockedUser{std::move(*user), admins};
 }
 
-core::Result<void> KeepAnAdmin(const LockedUser& locked, bool stays_enabled_admin) {
+core::Result<void> KeepAnAdmin(store::Connection& c, const LockedUser& locked, bool stays_enabled_admin) {
   const bool is_enabled_admin = locked.user.role == "admin" && !locked.user.disabled;
-  if (!is_enabled_admin || stays_enabled_admin || locked.enabled_admins > 1) return {};
-  return core::Fail(core::ErrorCode::kConflict,
-                    "This is the last admin: make another user an admin first.");
+  if (!is_enabled_admin || stays_enabled_admin) return {};
+  if (locked.enabled_admins <= 1) {
+    return core::Fail(core::ErrorCode::kConflict, "This is the last admin: make another user an admin first.");
+  }
+  // An admin goes: write the one row every such change writes, so two of them on different
+  // Galera nodes conflict at certification instead of both committing (see 0008_admin_guard).
+  store::UserStore::TouchAdminGuard(c);
+  return {};
 }
 
 void EraseAccount(store::Connection& c, const store::UserRow& user) {

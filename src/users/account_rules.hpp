@@ -34,8 +34,11 @@ void SetIfChanged(const std::optional<T>& wanted, T& column, const char* name, n
   fields.push_back(name);
 }
 
-// 409 when `locked` is an enabled admin, the only one, and would stop being an enabled admin.
-[[nodiscard]] core::Result<void> KeepAnAdmin(const LockedUser& locked, bool stays_enabled_admin);
+// REQUIRES: inside a transaction, after LockForChange. 409 when `locked` is an enabled admin, the
+// only one, and would stop being an enabled admin. When another admin remains, updates the admin
+// guard row: on a multi-primary cluster, where row locks are per node, two changes that each
+// remove a different admin then write one common row, and certification lets only one commit.
+[[nodiscard]] core::Result<void> KeepAnAdmin(store::Connection& c, const LockedUser& locked, bool stays_enabled_admin);
 
 // REQUIRES: inside a transaction. Deletes the account and everything that belongs to it: the
 // user row (the foreign keys cascade to sessions, tokens, tasks, the map, queued mail and every

@@ -68,7 +68,7 @@ core::Result<store::UserRow> AdminService::Update(const std::optional<std::strin
     const bool mfa_reset = in.mfa_enabled && user.mfa_enabled;
     if (mfa_reset) fields.push_back("mfa_enabled");
     if (fields.empty()) return user;
-    if (auto ok = KeepAnAdmin(*locked, next.role == "admin" && !next.disabled); !ok) return core::Fail(ok.error());
+    if (auto ok = KeepAnAdmin(c, *locked, next.role == "admin" && !next.disabled); !ok) return core::Fail(ok.error());
     const long long now = core::ToMillis(clock_.Now());
     if (auto ok = store::UserStore::Update(c, id, next, now); !ok) return core::Fail(ok.error());
     nlohmann::json data = {{"fields", fields}};
@@ -113,7 +113,7 @@ core::Result<void> AdminService::Delete(const std::optional<std::string>& actor_
     auto locked = LockForChange(c, id);
     if (auto ok = StillAdmin(c, actor_id); !ok) return ok;
     if (!locked) return core::Fail(NoSuchUser());
-    if (auto ok = KeepAnAdmin(*locked, false); !ok) return ok;
+    if (auto ok = KeepAnAdmin(c, *locked, false); !ok) return ok;
     EraseAccount(c, locked->user);
     // Erasing removed the events about the user; this one records who deleted the account.
     recorder_.Record(c, meta, {.actor_id = actor_id, .action = "admin.user_deleted",

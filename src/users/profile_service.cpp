@@ -200,7 +200,7 @@ core::Result<void> ProfileService::Delete(const auth::AuthContext& who, const st
   return db_.Transaction([&](store::Connection& c) -> core::Result<void> {
     auto locked = LockCaller(c, who, /*with_admins=*/true);
     if (!locked) return core::Fail(locked.error());
-    if (auto ok = KeepAnAdmin(*locked, false); !ok) return ok;
+    if (auto ok = KeepAnAdmin(c, *locked, false); !ok) return ok;
     EraseAccount(c, locked->user);
     // The one event that stays: no address, agent or data that would tell who the person was.
     recorder_.Record(c, core::RequestMeta{"", "", meta.request_id},

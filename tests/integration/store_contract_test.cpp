@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "store/activity.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
+#include "store/outbox.hpp"
 #include "store/rate_events.hpp"
 #include "store/sessions.hpp"
 #include "store/users.hpp"
@@ -894,6 +896,96 @@ TYPED_TEST(StoreContract, DeletingAUserCascadesToSessionsAndRefreshTokens) {
   });
   EXPECT_FALSE(orphan) << "a session of an unknown user was accepted: foreign keys are off";
   EXPECT_FALSE(this->FindSession(Id(30)));
+}
+
+// ---- claims and locks that must hold across instances (and Galera nodes) ----
+
+// A queued email is taken by one claim at a time: a second claimer gets nothing while the lease
+// runs, the outcome of a claim that lost its lease changes nothing, and an expired lease is
+// taken over (a new attempt) by a new token.
+TYPED_TEST(StoreContract, OutboxRowIsClaimedByOneTokenUntilItsLeaseRunsOut) {
+  store::OutboxRow row;
+  row.id = Id(700);
+  row.kind = "verify_email";
+  row.to_address = "once@example.com";
+  row.subject = "Subject";
+  row.text_body = "text";
+  row.html_body = "<p>html</p>";
+  row.created_at = row.next_attempt_at = kT0;
+  this->Do([&](Connection& c) { store::OutboxStore::Insert(c, row); });
+  auto claim = [&](const std::string& token, long long now) {
+    auto r = this->Db().Transaction([&](Connection& c) -> core::Result<std::vector<store::OutboxRow>> {
+      return store::OutboxStore::Claim(c, token, now, now + 5 * 60 * kSecond, 10);
+    });
+    if (!r) throw std::runtime_error("claim failed: " + Describe(r.error()));
+    return *r;
+  };
+  auto first = claim("token-a", kT0 + kSecond);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].attempts, 1);
+  EXPECT_TRUE(claim("token-b", kT0 + 2 * kSecond).empty()) << "claimed twice while the lease runs";
+  // An outcome under a token that does not hold the row is ignored.
+  this->Do([&](Connection& c) { store::OutboxStore::MarkSent(c, row.id, "token-b", kT0 + 3 * kSecond); });
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM mail_outbox WHERE status = 'sending' AND claimed_by = :v", "token-a"), 1);
+  // The lease runs out (the holder died): another token takes the row over.
+  auto second = claim("token-c", kT0 + 6 * 60 * kSecond);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].attempts, 2);
+  this->Do([&](Connection& c) { store::OutboxStore::MarkSent(c, row.id, "token-a", kT0 + 7 * 60 * kSecond); });
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM mail_outbox WHERE status = 'sending' AND claimed_by = :v", "token-c"), 1);
+  this->Do([&](Connection& c) { store::OutboxStore::MarkSent(c, row.id, "token-c", kT0 + 7 * 60 * kSecond); });
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM mail_outbox WHERE status = 'sent' AND claimed_by IS NULL"), 1);
+  EXPECT_TRUE(claim("token-d", kT0 + 60 * 60 * kSecond).empty());
+}
+
+// Instances starting at once on an empty database: each migration is applied once, every
+// migrator succeeds, and (MariaDB) the migration lease is free afterwards.
+TYPED_TEST(StoreContract, ConcurrentMigratorsApplyEachMigrationOnce) {
+  this->backend_ = std::make_unique<TypeParam>();  // a fresh, empty database
+  auto url = store::ParseDatabaseUrl(this->backend_->Url());
+  ASSERT_TRUE(url);
+  constexpr int kMigrators = 4;
+  std::vector<std::unique_ptr<store::Database>> pools;
+  for (int i = 0; i < kMigrators; ++i) {
+    pools.push_back(std::make_unique<store::Database>(*url, store::DatabaseOptions{.pool_size = 2}));
+  }
+  std::vector<core::Result<store::MigrationReport>> results(kMigrators);
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kMigrators; ++i) {
+      threads.emplace_back([&, i] { results[static_cast<std::size_t>(i)] = store::Migrate(*pools[static_cast<std::size_t>(i)], this->clock_); });
+    }
+  }
+  std::size_t applied = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << Describe(r.error());
+    EXPECT_EQ(r->to_version, store::LatestVersion(pools[0]->GetDialect()));
+    applied += r->applied.size();
+  }
+  EXPECT_EQ(applied, static_cast<std::size_t>(store::LatestVersion(pools[0]->GetDialect())));
+  const long long versions = this->On(*pools[0], [](Connection& c) {
+    long long n = -1;
+    c.Sql() << "SELECT COUNT(*) FROM schema_migrations", soci::into(n);
+    return n;
+  });
+  EXPECT_EQ(versions, store::LatestVersion(pools[0]->GetDialect()));
+  if (pools[0]->GetDialect() == store::Dialect::kMysql) {
+    const long long held = this->On(*pools[0], [](Connection& c) {
+      long long n = -1;
+      c.Sql() << "SELECT COUNT(*) FROM schema_migrations_lock WHERE holder IS NOT NULL", soci::into(n);
+      return n;
+    });
+    EXPECT_EQ(held, 0);
+  }
+}
+
+// Every change that removes an admin writes the guard row: the common write that makes two such
+// changes on two Galera nodes conflict.
+TYPED_TEST(StoreContract, AdminGuardRowExistsAndCountsItsTouches) {
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM admin_guard WHERE id = 1 AND changes = 0"), 1);
+  this->Do([](Connection& c) { UserStore::TouchAdminGuard(c); });
+  this->Do([](Connection& c) { UserStore::TouchAdminGuard(c); });
+  EXPECT_EQ(this->Count("SELECT COUNT(*) FROM admin_guard WHERE id = 1 AND changes = 2"), 1);
 }
 
 }  // namespace

@@ -517,25 +517,14 @@ TEST_F(TaskTest, TwentyConcurrentPatchesWithTheSameIfMatchLetExactlyOneThrough) 
   constexpr int kClients = 20;
   auto results =
       support::AllAtOnce(kClients, [&](int i) { return Patch(id, {{"title", support::Numbered("Winner ", i)}}, "\"1\""); });
-  int ok = 0, precondition = 0;
-  std::string winner;
-  for (const auto& r : results) {
-    if (r.status == 200) {
-      ++ok;
-      winner = r.Json()["title"];
-      EXPECT_EQ(r.Json()["version"], 2) << r;
-    } else if (IsProblem(r, 412, "precondition_failed")) {
-      ++precondition;
-    } else {
-      ADD_FAILURE() << "neither 200 nor 412: " << r;
-    }
-  }
-  EXPECT_EQ(ok, 1);
-  EXPECT_EQ(precondition, kClients - 1);
+  const auto race = support::TallyIfMatchRace(results);
+  EXPECT_EQ(race.ok, 1);
+  EXPECT_EQ(race.precondition_failed, kClients - 1);
+  EXPECT_EQ(race.winner["version"], 2);
   auto read = Get(id);
   ASSERT_EQ(read.status, 200) << read;
   EXPECT_EQ(read.Json()["version"], 2);
-  EXPECT_EQ(read.Json()["title"], winner);
+  EXPECT_EQ(read.Json()["title"], race.winner["title"]);
   EXPECT_EQ(support::ActivityOf(Db(), user_.id, "task.updated").size(), 1u);
 }
 

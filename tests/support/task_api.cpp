@@ -95,6 +95,21 @@ bool IsUuidV7(const nlohmann::json& value) {
   return value.is_string() && std::regex_match(value.get<std::string>(), kPattern);
 }
 
+IfMatchRace TallyIfMatchRace(const std::vector<Response>& results) {
+  IfMatchRace race;
+  for (const auto& r : results) {
+    if (r.status == 200) {
+      ++race.ok;
+      race.winner = r.Json();
+    } else if (IsProblem(r, 412, "precondition_failed")) {
+      ++race.precondition_failed;
+    } else {
+      ADD_FAILURE() << "neither 200 nor 412: " << r;
+    }
+  }
+  return race;
+}
+
 ::testing::AssertionResult IsFieldError(const Response& response, std::string_view field) {
   auto problem = IsProblem(response, 422, "validation_failed");
   if (!problem) return problem << " (a field error on \"" << field << "\" was expected)";

@@ -66,6 +66,15 @@ Response PatchTask(const Http& http, const ApiUser& user, const std::string& id,
 // A UUIDv7 in lowercase text form.
 [[nodiscard]] bool IsUuidV7(const nlohmann::json& value);
 
+// The answers of racing PATCHes with one If-Match: how many were 200 (the last one's body is
+// `winner`) and how many 412 precondition_failed; any other answer fails the current test.
+struct IfMatchRace {
+  int ok = 0;
+  int precondition_failed = 0;
+  nlohmann::json winner;
+};
+[[nodiscard]] IfMatchRace TallyIfMatchRace(const std::vector<Response>& results);
+
 // A 422 validation_failed problem whose "errors" names `field` (with a non-empty string message).
 [[nodiscard]] ::testing::AssertionResult IsFieldError(const Response& response, std::string_view field);
 
