@@ -1086,11 +1086,7 @@ run_notify() {  # sqlite|mysql
       --per-user "$NOTIFY_STREAMS_PER_USER" --password "$pw" >"$dir/streams.txt" 2>"$dir/streams.log" &
     spid=$!
     STARTED+=("$spid")
-    for ((i = 0; i < 1200; i++)); do
-      grep -q '^READY ' "$dir/streams.txt" 2>/dev/null && break
-      alive "$spid" || break
-      sleep 0.1
-    done
+    wait_line "$dir/streams.txt" READY "$spid" 1200 || true
     if bench_line "$sys" notify-streams "$dir/streams.txt" READY; then
       sleep 2  # the streams' first bytes are out; let the allocator settle
       R[$sys.notify-streams.rss_open]="$(status_mb "$apid" VmRSS)"
@@ -1214,6 +1210,16 @@ data_keys="data-activity-small data-activity-large data-export"
 phase_fail() {  # sys "keys" note: the note on every cell of a phase that has none yet
   local k
   for k in $2; do have "$1.$k.note" || R[$1.$k.note]="$3"; done
+}
+
+wait_line() {  # file TAG pid tenths: until a "TAG ..." line is in file, pid exits, or tenths × 0.1 s pass
+  local i
+  for ((i = 0; i < $4; i++)); do
+    grep -q "^$2 " "$1" 2>/dev/null && return 0
+    alive "$3" || return 1
+    sleep 0.1
+  done
+  return 1
 }
 
 bench_line() {  # sys key file TAG: the "TAG k=v ..." line of a bench/*.py output into R[sys.key.k]
@@ -1373,11 +1379,7 @@ run_push() {  # sqlite|mysql
     >"$dir/push.txt" 2>"$dir/push.log" &
   ppid=$!
   STARTED+=("$ppid")
-  for ((i = 0; i < 6000; i++)); do
-    grep -q '^READY ' "$dir/push.txt" 2>/dev/null && break
-    alive "$ppid" || break
-    sleep 0.1
-  done
+  wait_line "$dir/push.txt" READY "$ppid" 6000 || true
   if bench_line "$sys" push-setup "$dir/push.txt" READY; then
     BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
       "$base$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
@@ -1388,11 +1390,7 @@ run_push() {  # sqlite|mysql
     sleep 1
     log "$sys push: one announcement to every user ($(fmt_num "$PUSH_COUNT") pushes), nothing else running"
     touch "$go.1"
-    for ((i = 0; i < 6000; i++)); do
-      grep -q '^PUSH ' "$dir/push.txt" 2>/dev/null && break
-      alive "$ppid" || break
-      sleep 0.1
-    done
+    wait_line "$dir/push.txt" PUSH "$ppid" 6000 || true
     bench_line "$sys" push "$dir/push.txt" PUSH || R[$sys.push.note]="$(script_why "$dir/push.log")"
     sleep 1
     log "$sys push: another announcement ($(fmt_num "$PUSH_COUNT") pushes) with wrk GET $API_PREFIX/me"
