@@ -36,6 +36,7 @@ const char* PushUrgency(Kind kind) {
 void PushChannel::Deliver(store::Connection& c, const Recipient& to, const store::NotificationPrefsRow& prefs,
                           const Notice& notice, const store::NotificationRow& row) {
   if (!prefs.push[Index(notice.kind)]) return;
+  if (!store::PushStore::HasSubscriptions(c, to.id)) return;  // most recipients: no payload to make
   store::NotificationRow pushed = row;
   // With the inbox off for this kind there is no inbox row: the push still has an id (its Topic).
   if (pushed.id.empty()) pushed.id = core::NewId(clock_, random_);

@@ -126,18 +126,62 @@ bool PushStore::Delete(Connection& c, const std::string& id) {
   return st.get_affected_rows() > 0;
 }
 
+namespace {
+
+// Prepared once per connection: an announcement asks them once per recipient.
+struct HasSubscriptionsStatement {
+  std::string user;
+  int found = 0;
+  soci::indicator found_ind = soci::i_null;
+  soci::statement st;
+  explicit HasSubscriptionsStatement(soci::session& sql)
+      : st((sql.prepare << "SELECT 1 FROM push_subscriptions WHERE user_id = :user LIMIT 1", soci::use(user),
+            soci::into(found, found_ind))) {}
+};
+struct EnqueueStatement {
+  std::string notification_id;
+  std::string user;
+  std::string payload;
+  std::string urgency;
+  long long now = 0;
+  soci::statement st;
+  explicit EnqueueStatement(soci::session& sql)
+      : st((sql.prepare << "INSERT INTO push_outbox (notification_id, subscription_id, payload, urgency, attempts, "
+                           "next_attempt_at, created_at) SELECT :n, id, :p, :u, 0, :now, :c FROM push_subscriptions "
+                           "WHERE user_id = :user",
+            soci::use(notification_id), soci::use(payload), soci::use(urgency), soci::use(now), soci::use(now),
+            soci::use(user))) {}
+};
+const int kHasSubscriptionsTag = 0;
+const int kEnqueueTag = 0;
+
+}  // namespace
+
+bool PushStore::HasSubscriptions(Connection& c, const std::string& user_id) {
+  auto& q = c.Prepared<HasSubscriptionsStatement>(
+      &kHasSubscriptionsTag, [](soci::session& sql) { return new HasSubscriptionsStatement(sql); });
+  q.user = user_id;
+  const bool got = q.st.execute(true);
+  // Step the statement to its end: a kept SQLite statement with a row pending holds its read
+  // transaction open (and a COMMIT on this connection fails while it does), as in UserStore.
+  if (got) {
+    while (q.st.fetch()) {
+    }
+  }
+  return got;
+}
+
 long long PushStore::Enqueue(Connection& c, const std::string& notification_id, const std::string& user_id,
                              const std::string& payload, const std::string& urgency, long long now) {
-  // One statement whatever the number of subscriptions, and an index probe when there are none
-  // (most recipients of an announcement).
-  soci::statement st =
-      (c.Sql().prepare << "INSERT INTO push_outbox (notification_id, subscription_id, payload, urgency, attempts, "
-                          "next_attempt_at, created_at) SELECT :n, id, :p, :u, 0, :now, :c FROM push_subscriptions "
-                          "WHERE user_id = :user",
-       soci::use(notification_id), soci::use(payload), soci::use(urgency), soci::use(now), soci::use(now),
-       soci::use(user_id));
-  st.execute(true);
-  return st.get_affected_rows();
+  // One statement whatever the number of subscriptions.
+  auto& ins = c.Prepared<EnqueueStatement>(&kEnqueueTag, [](soci::session& sql) { return new EnqueueStatement(sql); });
+  ins.notification_id = notification_id;
+  ins.user = user_id;
+  ins.payload = payload;
+  ins.urgency = urgency;
+  ins.now = now;
+  ins.st.execute(true);
+  return ins.st.get_affected_rows();
 }
 
 std::vector<PushJob> PushStore::Claim(Connection& c, const std::string& token, long long now, long long lease_until,

@@ -62,6 +62,9 @@ class PushStore {
   [[nodiscard]] static std::vector<PushSubscriptionRow> Page(Connection& c, const std::string& user_id,
                                                              const std::optional<std::string>& before_id, int limit);
 
+  // Whether the user has any subscription (an index probe; most recipients of an announcement have
+  // none, and their push payload need not be made).
+  static bool HasSubscriptions(Connection& c, const std::string& user_id);
   // One queued push per subscription of `user_id`; returns how many were queued.
   static long long Enqueue(Connection& c, const std::string& notification_id, const std::string& user_id,
                            const std::string& payload, const std::string& urgency, long long now);
