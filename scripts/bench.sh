@@ -853,14 +853,11 @@ run_flood() {  # sqlite|mysql: authed reads alone and during a flood of large bo
     stop_server "$sys" "$pid" "$dir"; return 0
   fi
   # warm-up, then the idle figure and the authed read rate alone
-  BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
-    "$base$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+  wrk_warmup "$base$API_PREFIX/me" "$tok" "$dir/warmup.txt"
   sleep 1
   R[$sys.flood.idle_rss]="$(status_mb "$pid" VmRSS)"
   log "$sys flood: wrk GET $API_PREFIX/me alone -t2 -c$CONNS -d$FLOOD_DURATION"
-  BENCH_TOKEN="$tok" SCENARIO=flood-alone wrk -t2 -c"$CONNS" -d"$FLOOD_DURATION" --timeout 10s --latency \
-    -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/alone.txt" 2>&1 || warn "$sys flood: wrk failed"
-  load_result "$sys" flood-alone "$dir/alone.txt"
+  wrk_get "$sys" flood-alone "$base$API_PREFIX/me" "$tok" "$dir/alone.txt" "$FLOOD_DURATION"
   sleep 1
   R[$sys.flood.before_rss]="$(status_mb "$pid" VmRSS)"
   fsecs="$(secs "$FLOOD_DURATION")"
@@ -871,9 +868,7 @@ run_flood() {  # sqlite|mysql: authed reads alone and during a flood of large bo
   fpid=$!
   STARTED+=("$fpid")
   sleep 1
-  BENCH_TOKEN="$tok" SCENARIO=flood-during wrk -t2 -c"$CONNS" -d"$FLOOD_DURATION" --timeout 10s --latency \
-    -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/during.txt" 2>&1 || warn "$sys flood: wrk failed"
-  load_result "$sys" flood-during "$dir/during.txt"
+  wrk_get "$sys" flood-during "$base$API_PREFIX/me" "$tok" "$dir/during.txt" "$FLOOD_DURATION"
   wait "$fpid" 2>/dev/null || warn "$sys flood: body_flood.py failed (see ${dir#"$ROOT"/}/flood.log)"
   forget_pid "$fpid"
   line="$(grep -m1 '^FLOOD ' "$dir/flood.txt" 2>/dev/null || true)"
@@ -902,12 +897,9 @@ cluster_scenarios() {  # sys(single|cluster) base_url dir: authed read, login an
     warn "$sys: login -> HTTP ${code:-000}: $(head -c 300 "$dir/login.json" 2>/dev/null)"
     R[$sys.server.note]="failed (login: HTTP ${code:-000})"; return 0
   fi
-  BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
-    "$base$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+  wrk_warmup "$base$API_PREFIX/me" "$tok" "$dir/warmup.txt"
   log "$sys: wrk GET $API_PREFIX/me -t2 -c$CONNS -d$CLUSTER_DURATION"
-  BENCH_TOKEN="$tok" SCENARIO=cl-read wrk -t2 -c"$CONNS" -d"$CLUSTER_DURATION" --timeout 10s --latency \
-    -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/read.txt" 2>&1 || warn "$sys: wrk failed"
-  load_result "$sys" cl-read "$dir/read.txt"
+  wrk_get "$sys" cl-read "$base$API_PREFIX/me" "$tok" "$dir/read.txt" "$CLUSTER_DURATION"
   log "$sys: wrk POST $API_PREFIX/auth/login -t2 -c$CONNS -d$CLUSTER_DURATION"
   BENCH_TOKEN="" TASKS_BODY="$login_body" SCENARIO=cl-login wrk -t2 -c"$CONNS" -d"$CLUSTER_DURATION" --timeout 10s \
     --latency -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/auth/login" >"$dir/login.txt" 2>&1 || warn "$sys: wrk failed"
@@ -1072,13 +1064,10 @@ run_notify() {  # sqlite|mysql
     warn "$sys notify: login -> HTTP ${code:-000}: $(head -c 300 "$dir/login.json" 2>/dev/null)"
     R[$sys.notify-alone.note]="failed (login: HTTP ${code:-000})"; R[$sys.notify-streams.note]="${R[$sys.notify-alone.note]}"
   else
-    BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
-      "$a$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+    wrk_warmup "$a$API_PREFIX/me" "$tok" "$dir/warmup.txt"
     sleep 1
     log "$sys notify: wrk GET $API_PREFIX/me without streams -t2 -c$CONNS -d$NOTIFY_DURATION"
-    BENCH_TOKEN="$tok" SCENARIO=notify-alone wrk -t2 -c"$CONNS" -d"$NOTIFY_DURATION" --timeout 10s --latency \
-      -s "$ROOT/bench/tasks.lua" "$a$API_PREFIX/me" >"$dir/alone.txt" 2>&1 || warn "$sys notify: wrk failed"
-    load_result "$sys" notify-alone "$dir/alone.txt"
+    wrk_get "$sys" notify-alone "$a$API_PREFIX/me" "$tok" "$dir/alone.txt" "$NOTIFY_DURATION"
     sleep 1
     R[$sys.notify-streams.rss_before]="$(status_mb "$apid" VmRSS)"
     log "$sys notify: opening $((stream_users * NOTIFY_STREAMS_PER_USER)) streams ($stream_users users x $NOTIFY_STREAMS_PER_USER)"
@@ -1093,9 +1082,7 @@ run_notify() {  # sqlite|mysql
       R[$sys.notify-streams.gauge]="$(metric_value "$a" ikigai_notification_streams_open)"
       R[$sys.notify-streams.poll_ms]="$(metric_value "$a" ikigai_notification_poll_duration_seconds 1000)"
       log "$sys notify: wrk GET $API_PREFIX/me with the streams open -t2 -c$CONNS -d$NOTIFY_DURATION"
-      BENCH_TOKEN="$tok" SCENARIO=notify-during wrk -t2 -c"$CONNS" -d"$NOTIFY_DURATION" --timeout 10s --latency \
-        -s "$ROOT/bench/tasks.lua" "$a$API_PREFIX/me" >"$dir/during.txt" 2>&1 || warn "$sys notify: wrk failed"
-      load_result "$sys" notify-during "$dir/during.txt"
+      wrk_get "$sys" notify-during "$a$API_PREFIX/me" "$tok" "$dir/during.txt" "$NOTIFY_DURATION"
       R[$sys.notify-streams.rss_after]="$(status_mb "$apid" VmRSS)"
       R[$sys.notify-streams.poll_ms_after]="$(metric_value "$a" ikigai_notification_poll_duration_seconds 1000)"
     else
@@ -1212,6 +1199,16 @@ phase_fail() {  # sys "keys" note: the note on every cell of a phase that has no
   for k in $2; do have "$1.$k.note" || R[$1.$k.note]="$3"; done
 }
 
+wrk_warmup() {  # url token file: 2 s of wrk (bench/tasks.lua) so that caches and pools are warm
+  BENCH_TOKEN="$2" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" "$1" >"$3" 2>&1 || true
+}
+
+wrk_get() {  # sys key url token file duration: wrk -t2 -c$CONNS --latency (bench/tasks.lua) into R[sys.key]
+  BENCH_TOKEN="$4" SCENARIO="$2" wrk -t2 -c"$CONNS" -d"$6" --timeout 10s --latency -s "$ROOT/bench/tasks.lua" "$3" \
+    >"$5" 2>&1 || warn "$1 $2: wrk failed"
+  load_result "$1" "$2" "$5"
+}
+
 wait_line() {  # file TAG pid tenths: until a "TAG ..." line is in file, pid exits, or tenths × 0.1 s pass
   local i
   for ((i = 0; i < $4; i++)); do
@@ -1257,12 +1254,9 @@ activity_wrk() {  # sys key base token dir: warm-up, then wrk on the admin's fir
     R[$1.$2.note]="failed (GET /admin/activity: HTTP ${code:-000}, ${n:-?} items)"; warn "$1 data: ${R[$1.$2.note]}"
     return 0
   fi
-  BENCH_TOKEN="$4" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
-    "$3$API_PREFIX/admin/activity?limit=50" >"$5/$2-warmup.txt" 2>&1 || true
+  wrk_warmup "$3$API_PREFIX/admin/activity?limit=50" "$4" "$5/$2-warmup.txt"
   log "$1 data: wrk GET $API_PREFIX/admin/activity?limit=50 -t2 -c$CONNS -d$DURATION ($2)"
-  BENCH_TOKEN="$4" SCENARIO="$2" wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency \
-    -s "$ROOT/bench/tasks.lua" "$3$API_PREFIX/admin/activity?limit=50" >"$5/$2.txt" 2>&1 || warn "$1 data: wrk failed"
-  load_result "$1" "$2" "$5/$2.txt"
+  wrk_get "$1" "$2" "$3$API_PREFIX/admin/activity?limit=50" "$4" "$5/$2.txt" "$DURATION"
 }
 
 run_data() {  # sqlite|mysql
@@ -1381,12 +1375,9 @@ run_push() {  # sqlite|mysql
   STARTED+=("$ppid")
   wait_line "$dir/push.txt" READY "$ppid" 6000 || true
   if bench_line "$sys" push-setup "$dir/push.txt" READY; then
-    BENCH_TOKEN="$tok" SCENARIO=warmup wrk -t2 -c"$CONNS" -d2s --timeout 10s -s "$ROOT/bench/tasks.lua" \
-      "$base$API_PREFIX/me" >"$dir/warmup.txt" 2>&1 || true
+    wrk_warmup "$base$API_PREFIX/me" "$tok" "$dir/warmup.txt"
     log "$sys push: wrk GET $API_PREFIX/me alone -t2 -c$CONNS -d$PUSH_READS_DURATION"
-    BENCH_TOKEN="$tok" SCENARIO=push-alone wrk -t2 -c"$CONNS" -d"$PUSH_READS_DURATION" --timeout 10s --latency \
-      -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/alone.txt" 2>&1 || warn "$sys push: wrk failed"
-    load_result "$sys" push-alone "$dir/alone.txt"
+    wrk_get "$sys" push-alone "$base$API_PREFIX/me" "$tok" "$dir/alone.txt" "$PUSH_READS_DURATION"
     sleep 1
     log "$sys push: one announcement to every user ($(fmt_num "$PUSH_COUNT") pushes), nothing else running"
     touch "$go.1"
@@ -1395,9 +1386,7 @@ run_push() {  # sqlite|mysql
     sleep 1
     log "$sys push: another announcement ($(fmt_num "$PUSH_COUNT") pushes) with wrk GET $API_PREFIX/me"
     touch "$go.2"
-    BENCH_TOKEN="$tok" SCENARIO=push-during wrk -t2 -c"$CONNS" -d"$PUSH_READS_DURATION" --timeout 10s --latency \
-      -s "$ROOT/bench/tasks.lua" "$base$API_PREFIX/me" >"$dir/during.txt" 2>&1 || warn "$sys push: wrk failed"
-    load_result "$sys" push-during "$dir/during.txt"
+    wrk_get "$sys" push-during "$base$API_PREFIX/me" "$tok" "$dir/during.txt" "$PUSH_READS_DURATION"
     wait "$ppid" 2>/dev/null || true
     bench_line "$sys" push-round2 "$dir/push.txt" PUSH_DURING || true
     R[$sys.push.sent_metric]="$(metric_value "$base" ikigai_push_sent_total)"
