@@ -11,6 +11,11 @@ if (!document) {
   console.error('usage: node lint.mjs <openapi.json>');
   process.exit(2);
 }
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`@redocly/cli needs node >= 20.19; this is ${process.versions.node}`);
+  process.exit(2);
+}
 const redocly = join(here, 'node_modules', '.bin', 'redocly');
 const run = spawnSync(
   redocly,
