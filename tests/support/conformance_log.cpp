@@ -1,10 +1,10 @@
 #include "support/conformance_log.hpp"
 
-#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 
@@ -47,29 +47,11 @@ Log& TheLog() {
   return *log;
 }
 
-bool IsBase64UrlChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '=';
-}
-
-// Three dot-separated base64url runs, as a JWT is: the access token must not reach a log file.
+// A JWT (base64url of '{"' starts it, then two more dot-separated runs): the access and MFA tokens
+// must not reach a log file from a header.
 bool LooksLikeJwt(std::string_view value) {
-  int dots = 0;
-  size_t run = 0;
-  size_t longest_run = 0;
-  for (char c : value) {
-    if (c == '.') {
-      ++dots;
-      run = 0;
-    } else if (IsBase64UrlChar(c)) {
-      longest_run = std::max(longest_run, ++run);
-    } else {
-      dots = 0;
-      run = 0;
-    }
-    if (dots == 2 && longest_run >= 10) return true;
-  }
-  return false;
+  static const std::regex jwt(R"(eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.)");
+  return std::regex_search(value.begin(), value.end(), jwt);
 }
 
 // "name=value; Path=/; HttpOnly" -> "name=<redacted>; Path=/; HttpOnly": the checker sees which
@@ -96,12 +78,35 @@ std::string RedactedHeader(const std::string& name, const std::string& value) {
   return value;
 }
 
+// "http://host:port/path?query" -> "/path?query"; a relative path stays as it is. The values of
+// query parameters named like a secret (?ticket=, ?token=) are redacted.
 std::string PathOf(std::string_view url) {
-  // "http://host:port/path?query" -> "/path?query"; a relative path stays as it is.
   auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  auto slash = url.find('/', scheme + 3);
-  return slash == std::string_view::npos ? std::string("/") : std::string(url.substr(slash));
+  if (scheme != std::string_view::npos) {
+    auto slash = url.find('/', scheme + 3);
+    url = slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
+  }
+  auto query = url.find('?');
+  if (query == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, query + 1));
+  std::string_view rest = url.substr(query + 1);
+  while (true) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    std::string name = LowerAscii(pair.substr(0, eq));
+    bool secret = name.find("token") != std::string::npos || name.find("ticket") != std::string::npos ||
+                  name.find("secret") != std::string::npos;
+    if (secret && eq != std::string_view::npos) {
+      out.append(pair.substr(0, eq + 1)).append("<redacted>");
+    } else {
+      out.append(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    out += '&';
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
 }
 
 // The body as a JSON string when it is UTF-8; nullopt otherwise (nlohmann refuses to dump it).
@@ -121,10 +126,8 @@ void OpenConformanceLog() {
   if (ConformanceLogEnabled()) (void)TheLog();
 }
 
-void RecordExchange(const Request& request, std::string_view url, std::string_view content_type,
-                    const Response& response) {
-  if (!ConformanceLogEnabled() || response.status == 0) return;
-
+std::string ConformanceLine(const Request& request, std::string_view url,
+                            std::string_view content_type, const Response& response) {
   nlohmann::json sent = nlohmann::json::object();
   if (!content_type.empty()) sent["content-type"] = content_type;
   bool authorization = false;
@@ -174,7 +177,13 @@ void RecordExchange(const Request& request, std::string_view url, std::string_vi
     text += R"(,"body_skipped":"not_utf8"})";
   }
   text += '\n';
+  return text;
+}
 
+void RecordExchange(const Request& request, std::string_view url, std::string_view content_type,
+                    const Response& response) {
+  if (!ConformanceLogEnabled() || response.status == 0) return;
+  std::string text = ConformanceLine(request, url, content_type, response);
   Log& log = TheLog();
   std::lock_guard lock(log.mutex);
   log.out << text;

@@ -5,6 +5,7 @@
 // a lock and flushed, so the many threads of one test do not interleave.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace ikigai::support {
@@ -17,6 +18,10 @@ struct Response;
 
 // Opens (truncates) the log once per process; does nothing when recording is off.
 void OpenConformanceLog();
+
+// The log line (with its newline) for one exchange: what RecordExchange appends.
+[[nodiscard]] std::string ConformanceLine(const Request& request, std::string_view url,
+                                          std::string_view content_type, const Response& response);
 
 // Appends one exchange. Does nothing when recording is off or no response arrived (status 0).
 // `url` is the full URL that was requested; `content_type` the Content-Type actually sent ("" for
