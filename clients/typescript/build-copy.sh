@@ -7,7 +7,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 dest=$1
 rm -rf "$dest"
 mkdir -p "$dest/src"
-cp "$src/package.json" "$src/package-lock.json" "$src"/tsconfig*.json "$dest/"
+cp "$src/package.json" "$src/package-lock.json" "$src/README.md" "$src"/tsconfig*.json "$dest/"
 cp "$src"/src/*.ts "$dest/src/"
 cp -R "$src/examples" "$src/test" "$dest/"
 cd "$dest"

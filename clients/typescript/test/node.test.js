@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { EventSource } from "eventsource";
 import { createIkigaiClient, isIkigaiProblemError, IkigaiProblemError, unwrap, expectOk, paginate } from "@ikigai/client";
 import { registerAndSignIn, planTheWeek, allTaskTitles, firstNotification, signOut } from "../dist-examples/journey.js";
@@ -76,6 +77,14 @@ describe("the README journey", () => {
     assert.equal(response.status, 401);
     assert.equal(new IkigaiProblemError(response.status, error).reason, "missing");
   });
+});
+
+test("README.md shows examples/journey.ts exactly", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const journey = readFileSync(new URL("../examples/journey.ts", import.meta.url), "utf8");
+  const block = /## The journey[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, "README.md has a ```ts block under ## The journey");
+  assert.equal(block[1], journey);
 });
 
 describe("tasks and pages", () => {
