@@ -145,15 +145,15 @@ export function createIkigaiClient(options: IkigaiClientOptions): IkigaiClient {
   }
 
   function withBearer(request: Request, token: string | undefined): Request {
-    if (token !== undefined && !request.headers.has("Authorization")) {
-      request.headers.set("Authorization", `Bearer ${token}`);
-    }
+    if (token !== undefined) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
   }
 
   // The fetch behind `api`: adds the bearer token; on 401 `expired` refreshes once and retries;
   // on another 401 reason for a token it sent, forgets the session (the caller gets the 401).
+  // A request that carries its own Authorization header is sent as it is.
   async function authedFetch(request: Request): Promise<Response> {
+    if (request.headers.has("Authorization")) return send(request);
     const token = tokens.load()?.accessToken;
     const retry = request.clone();
     const response = await send(withBearer(request, token));

@@ -12,7 +12,8 @@ import { randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
 import { startServer } from "./harness.js";
 
-const ACCESS_TTL_SECONDS = 2;
+// Long enough that a slow machine does not expire the token between sign-in and the first /me.
+const ACCESS_TTL_SECONDS = 4;
 const CHROMIUM = process.env.IKIGAI_CHROMIUM ?? "/usr/bin/chromium";
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { EventSource } from "eventsource";
 import { createIkigaiClient, isIkigaiProblemError, IkigaiProblemError, unwrap, expectOk, paginate } from "@ikigai/client";
 import { registerAndSignIn, planTheWeek, allTaskTitles, firstNotification, signOut } from "../dist-examples/journey.js";
@@ -152,6 +153,38 @@ describe("tasks and pages", () => {
       (e) => isIkigaiProblemError(e) && e.status === 400 && e.code === "bad_request" && e.errors.cursor !== undefined,
     );
   });
+});
+
+test("email verification with the link from the development mail folder", async () => {
+  const me = account("verify");
+  await register(me);
+  // Development writes each mail as DATA_DIR/mail/*.eml, plain text with the link intact.
+  const link = await waitFor(
+    () => {
+      let files = [];
+      try {
+        files = readdirSync(server.mailDir).filter((f) => f.endsWith(".eml"));
+      } catch {
+        return undefined; // the folder is made with the first mail
+      }
+      for (const file of files) {
+        const mail = readFileSync(join(server.mailDir, file), "utf8");
+        if (!mail.includes(`To: ${me.email}`) && !mail.includes(`<${me.email}>`)) continue;
+        const match = /\/verify-email\?token=([A-Za-z0-9_-]+)/.exec(mail);
+        if (match) return match[1];
+      }
+      return undefined;
+    },
+    15000,
+    "the verification mail",
+  );
+  const client = await signedIn(me);
+  assert.equal((await unwrap(client.api.GET("/api/v1/me"))).email_verified, false);
+  await expectOk(client.api.POST("/api/v1/auth/email/verify", { body: { token: link } }));
+  assert.equal((await unwrap(client.api.GET("/api/v1/me"))).email_verified, true);
+  const reused = await expectOk(client.api.POST("/api/v1/auth/email/verify", { body: { token: link } })).catch((e) => e);
+  assert.ok(isIkigaiProblemError(reused));
+  assert.equal(reused.code, "invalid_token");
 });
 
 describe("problems", () => {
