@@ -16,7 +16,9 @@ test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-ai
   oathtool  # TOTP codes computed independently of our code in the two-factor tests
   python3-cryptography  # the test push service verifies VAPID and decrypts aes128gcm independently of our code
   galera-4 rsync  # the cluster tests and `make cluster`: three Galera nodes, state transfer by rsync (SST)
-  haproxy)  # the balancer in front of the instances in the cluster tests and `make cluster`
+  haproxy  # the balancer in front of the instances in the cluster tests and `make cluster`
+  nodejs npm  # the TypeScript client's tests (clients/typescript, `ctest -L client`): npm ci, tsc, node --test
+  chromium)  # the client's cross-origin cookie-mode test in a real browser (headless, driven by playwright-core)
 bench=(wrk curl jq nodejs npm mariadb-server mariadb-client python3)
 lint=(clang-format clang-tidy)
 
