@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 import { startServer } from "./harness.js";
 
 // Long enough that a slow machine does not expire the token between sign-in and the first /me.
-const ACCESS_TTL_SECONDS = 4;
+const ACCESS_TTL_SECONDS = 8;
 const CHROMIUM = process.env.IKIGAI_CHROMIUM ?? "/usr/bin/chromium";
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 

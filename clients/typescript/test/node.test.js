@@ -10,7 +10,7 @@ import { createIkigaiClient, isIkigaiProblemError, IkigaiProblemError, unwrap, e
 import { registerAndSignIn, planTheWeek, allTaskTitles, firstNotification, signOut } from "../dist-examples/journey.js";
 import { countingFetch, sleep, startServer, totp, waitFor } from "./harness.js";
 
-const ACCESS_TTL_SECONDS = 2;
+const ACCESS_TTL_SECONDS = 4;
 const PASSWORD = "correct horse battery staple";
 let server;
 let admin;
