@@ -215,7 +215,13 @@ Response Http::Send(const Request& request) const {
   response.status = static_cast<int>(status);
   response.curl_code = static_cast<int>(code);
   if (code != CURLE_OK) response.error = curl_easy_strerror(code);
-  if (record_ == Record::kYes) RecordExchange(request, url, sent_content_type, response);
+  if (record_ == Record::kYes) {
+    // What libcurl sent: it removes dot segments ("/a/../b") before sending.
+    char* effective = nullptr;
+    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
+    RecordExchange(request, effective != nullptr ? std::string_view(effective) : std::string_view(url),
+                   sent_content_type, response);
+  }
   return response;
 }
 

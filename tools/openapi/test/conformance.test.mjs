@@ -164,6 +164,13 @@ test('coverage lists operations and statuses never exercised', () => {
   assert.deepEqual(report.coverage.statusesNeverSeen.find((s) => s.operation === 'GET /items').statuses, ['401', '405']);
 });
 
+test('a 405 counts as exercising the 405 of every operation of its path', () => {
+  const report = checkAll(document, [{ exchange: ok.list, source: 'x' }, { exchange: ok.wrongMethod, source: 'y' }]);
+  assert.deepEqual(report.coverage.statusesNeverSeen.find((s) => s.operation === 'GET /items').statuses, ['401']);
+  // POST /items itself was never sent: still never exercised.
+  assert.ok(report.coverage.neverExercised.includes('POST /items'));
+});
+
 test('the advisory lists members present in every 2xx instance but not required', () => {
   const report = checkAll(document, [ok.list, ok.one].map((exchange) => ({ exchange, source: 'x' })));
   assert.deepEqual(report.advisory.map((a) => [a.schema, a.members]), [['#/components/schemas/Item', ['done', 'note']]]);
