@@ -110,6 +110,26 @@ test('a text/plain body is validated against its string schema', () => {
   assert.deepEqual(kinds(exchange('GET', '/items/count', 200, { type: 'text/plain', body: 'many' })), ['schema (pattern)']);
 });
 
+test('an event stream is checked by status, headers and content type, its body not being recorded', () => {
+  const doc = structuredClone(document);
+  doc.paths['/items/stream'] = {
+    get: {
+      responses: {
+        200: {
+          description: 'events',
+          headers: { 'Cache-Control': { required: true, schema: { const: 'no-store' } } },
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      },
+    },
+  };
+  const streamPrepared = prepare(doc);
+  const stream = (headers) => ({ method: 'GET', path: '/items/stream', status: 200, headers, body_size: 0, body_skipped: 'event_stream' });
+  assert.deepEqual(checkExchange(streamPrepared, stream({ 'content-type': ['text/event-stream'], 'cache-control': ['no-store'] })).violations, []);
+  assert.deepEqual(checkExchange(streamPrepared, stream({ 'content-type': ['text/event-stream'], 'cache-control': ['max-age=5'] })).violations.map((v) => v.kind), ['header value']);
+  assert.deepEqual(checkExchange(streamPrepared, stream({ 'content-type': ['application/json'], 'cache-control': ['no-store'] })).violations.map((v) => v.kind), ['wrong content type']);
+});
+
 test('invalid JSON is detected', () => {
   assert.deepEqual(kinds(exchange('GET', `/items/${ID}`, 200, { type: 'application/json', body: '{"id":' })), ['invalid JSON']);
 });
