@@ -17,7 +17,10 @@ test=(libgtest-dev libgmock-dev mariadb-server mariadb-client python3 python3-ai
   python3-cryptography  # the test push service verifies VAPID and decrypts aes128gcm independently of our code
   galera-4 rsync  # the cluster tests and `make cluster`: three Galera nodes, state transfer by rsync (SST)
   haproxy  # the balancer in front of the instances in the cluster tests and `make cluster`
-  nodejs npm  # the TypeScript client's tests (clients/typescript, `ctest -L client`): npm ci, tsc, node --test
+  # The TypeScript client's tests (clients/typescript, `ctest -L client`: npm ci, tsc, node --test)
+  # and tools/openapi (`ctest -L conformance`: the OpenAPI conformance checker and Redocly lint).
+  # Redocly needs node >= 20.19 (Debian 12's nodejs is 18: install a newer node first, kept below).
+  nodejs npm
   chromium)  # the client's cross-origin cookie-mode test in a real browser (headless, driven by playwright-core)
 bench=(wrk curl jq nodejs npm mariadb-server mariadb-client python3)
 lint=(clang-format clang-tidy)

@@ -1,5 +1,7 @@
 // The operations endpoints (API.md "Operations") and the command line, against the real binary.
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -67,6 +69,21 @@ TEST_F(OperationsTest, OpenApiDocumentDescribesTheContract) {
   EXPECT_EQ(doc.value("openapi", ""), "3.1.0");
   ASSERT_TRUE(doc.contains("paths") && doc["paths"].is_object()) << res;
   EXPECT_TRUE(doc["paths"].contains("/healthz")) << res;
+}
+
+// tools/openapi/conformance.mjs (ctest conformance.*) checks the recorded exchanges against
+// src/http/openapi.json; that proves the served document only while the two are the same bytes.
+TEST_F(OperationsTest, ServedOpenApiDocumentIsTheSourceFile) {
+  std::ifstream in(IKIGAI_SOURCE_DIR "/src/http/openapi.json", std::ios::binary);
+  ASSERT_TRUE(in) << "cannot read src/http/openapi.json";
+  std::ostringstream file;
+  file << in.rdbuf();
+  auto res = Http(Server()).Get("/api/v1/openapi.json");
+  ASSERT_EQ(res.status, 200) << res;
+  // Not EXPECT_EQ: a difference would print both 130 KB documents.
+  EXPECT_TRUE(res.body == file.str()) << "the served document (" << res.body.size()
+                                      << " bytes) differs from src/http/openapi.json ("
+                                      << file.str().size() << " bytes)";
 }
 
 // ---- the command line ----

@@ -4,9 +4,12 @@
 #include <string>
 
 #include <curl/curl.h>
+#include <nlohmann/json.hpp>
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "support/conformance_log.hpp"
+#include "support/http_client.hpp"
 #include "support/http_expectations.hpp"
 #include "support/process.hpp"
 #include "support/smtp_sink.hpp"
@@ -156,6 +159,69 @@ TEST(SmtpSinkTest, KeepsEveryMessageAndCanRefuse) {
   sink.SetFailing(false);
   EXPECT_EQ(SendMail(sink, "carol@example.com", "Subject: third\r\n\r\nx\r\n"), CURLE_OK);
   EXPECT_EQ(sink.WaitForMessages(3, 10s).size(), 3u);
+}
+
+// The conformance log line (tools/openapi/conformance.mjs reads it): what is kept, and that no
+// credential reaches the file.
+TEST(ConformanceLogTest, LineKeepsTheExchangeAndRedactsCredentials) {
+  support::Request request;
+  request.method = "POST";
+  request.body = R"({"a":1})";
+  request.headers = {{"Authorization", "Bearer secret.jwt.value"},
+                     {"Cookie", "__Host-ikigai_refresh=refresh-secret"},
+                     {"Origin", "https://app.example.com"}};
+  support::Response response;
+  response.status = 200;
+  response.headers = {{"content-type", "application/json"},
+                      {"set-cookie", "__Host-ikigai_refresh=refresh-secret; Path=/; HttpOnly"},
+                      {"set-cookie", "__Host-ikigai_refresh=; Max-Age=0; Path=/"},
+                      {"x-thing", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl"},
+                      {"etag", "\"7\""}};
+  response.body = R"({"ok":true})";
+  std::string line = support::ConformanceLine(request, "http://127.0.0.1:1234/api/v1/x?limit=2&ticket=t0p",
+                                              "application/json", response);
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find("secret"), std::string::npos) << line;
+  EXPECT_EQ(line.find("eyJ"), std::string::npos) << line;
+  EXPECT_EQ(line.find("t0p"), std::string::npos) << line;
+  auto json = nlohmann::json::parse(line);
+  EXPECT_EQ(json["method"], "POST");
+  EXPECT_EQ(json["path"], "/api/v1/x?limit=2&ticket=<redacted>");
+  EXPECT_EQ(json["request"]["authorization"], true);
+  EXPECT_EQ(json["request"]["cookie"], true);
+  EXPECT_EQ(json["request"]["body"], true);
+  EXPECT_EQ(json["request"]["headers"]["content-type"], "application/json");
+  EXPECT_EQ(json["request"]["headers"]["origin"], "https://app.example.com");
+  EXPECT_EQ(json["status"], 200);
+  EXPECT_EQ(json["headers"]["set-cookie"],
+            nlohmann::json::array({"__Host-ikigai_refresh=<redacted>; Path=/; HttpOnly", "__Host-ikigai_refresh=; Max-Age=0; Path=/"}));
+  EXPECT_EQ(json["headers"]["x-thing"], nlohmann::json::array({"<redacted>"}));
+  EXPECT_EQ(json["headers"]["etag"], nlohmann::json::array({"\"7\""}));
+  EXPECT_EQ(json["body"], R"({"ok":true})");
+  EXPECT_FALSE(json.contains("body_skipped"));
+}
+
+TEST(ConformanceLogTest, LineSkipsStreamsHugeAndNonUtf8Bodies) {
+  support::Request request;
+  support::Response response;
+  response.status = 200;
+  response.headers = {{"content-type", "text/event-stream"}};
+  response.body = "retry: 3000\n\n";
+  auto stream = nlohmann::json::parse(support::ConformanceLine(request, "/s", "", response));
+  EXPECT_EQ(stream["body_skipped"], "event_stream");
+  EXPECT_FALSE(stream.contains("body"));
+  EXPECT_FALSE(stream["request"]["headers"].contains("content-type"));
+
+  response.headers = {{"content-type", "application/json"}};
+  response.body = std::string((size_t{1} << 20) + 1, 'x');
+  auto huge = nlohmann::json::parse(support::ConformanceLine(request, "/s", "", response));
+  EXPECT_EQ(huge["body_skipped"], "too_large");
+  EXPECT_EQ(huge["body_size"], (size_t{1} << 20) + 1);
+
+  response.body = "\xff\xfe";
+  auto binary = nlohmann::json::parse(support::ConformanceLine(request, "/s", "", response));
+  EXPECT_EQ(binary["body_skipped"], "not_utf8");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "support/conformance_log.hpp"
 #include "support/server.hpp"
 #include "support/text.hpp"
 
@@ -126,9 +127,10 @@ std::ostream& operator<<(std::ostream& out, const Response& response) {
   return out << response.Describe();
 }
 
-Http::Http(std::string base_url) : base_url_(std::move(base_url)) {
+Http::Http(std::string base_url, Record record) : base_url_(std::move(base_url)), record_(record) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   GlobalInit();
+  if (record_ == Record::kYes) OpenConformanceLog();
 }
 
 Http::Http(const Server& server) : Http(server.BaseUrl()) {}
@@ -186,8 +188,12 @@ Response Http::Send(const Request& request) const {
     }
   };
   bool caller_sets_content_type = false;
+  std::string sent_content_type;
   for (const auto& [name, value] : request.headers) {
-    if (LowerAscii(name) == "content-type") caller_sets_content_type = true;
+    if (LowerAscii(name) == "content-type") {
+      caller_sets_content_type = true;
+      sent_content_type = value;
+    }
     // "Name;" is libcurl's way to send a header with an empty value.
     add(value.empty() ? std::string(name).append(";")
                       : std::string(name).append(": ").append(value));
@@ -197,6 +203,7 @@ Response Http::Send(const Request& request) const {
         request.body.empty() && !request.chunked ? "" : "application/json");
     // "Content-Type:" with nothing after it removes libcurl's form-encoded default.
     add(content_type.empty() ? "Content-Type:" : "Content-Type: " + content_type);
+    sent_content_type = content_type;
   }
   if (request.chunked) add("Transfer-Encoding: chunked");
   add("Expect:");  // no 100-continue round trip: the server must cope with the body arriving
@@ -208,6 +215,13 @@ Response Http::Send(const Request& request) const {
   response.status = static_cast<int>(status);
   response.curl_code = static_cast<int>(code);
   if (code != CURLE_OK) response.error = curl_easy_strerror(code);
+  if (record_ == Record::kYes) {
+    // What libcurl sent: it removes dot segments ("/a/../b") before sending.
+    char* effective = nullptr;
+    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
+    RecordExchange(request, effective != nullptr ? std::string_view(effective) : std::string_view(url),
+                   sent_content_type, response);
+  }
   return response;
 }
 

@@ -64,7 +64,11 @@ std::ostream& operator<<(std::ostream& out, const Response& response);
 // one Http may be used from many threads at once. Proxies from the environment are ignored.
 class Http {
  public:
-  explicit Http(std::string base_url);
+  // kNo: the exchanges are not written to the conformance log (IKIGAI_CONFORMANCE_LOG), for the
+  // test's own helper services (the push sink), which the OpenAPI document does not describe.
+  enum class Record { kYes, kNo };
+
+  explicit Http(std::string base_url, Record record = Record::kYes);
   explicit Http(const Server& server);
 
   [[nodiscard]] Response Send(const Request& request) const;
@@ -84,6 +88,7 @@ class Http {
                                 Headers headers) const;
 
   std::string base_url_;
+  Record record_ = Record::kYes;
 };
 
 }  // namespace ikigai::support

@@ -34,7 +34,7 @@ namespace {
 
 nlohmann::json Call(const std::string& base, const std::string& method, const std::string& path,
                     const nlohmann::json& body = nlohmann::json::object()) {
-  Http http(base);
+  Http http(base, Http::Record::kNo);  // the sink is not the server under test
   auto res = method == "GET" ? http.Get(path) : http.Post(path, body.dump(), {{"Content-Type", "application/json"}});
   if (res.status != 200) throw std::runtime_error("push sink " + path + " answered " + std::to_string(res.status));
   return res.Json();

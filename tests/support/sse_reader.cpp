@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/conformance_log.hpp"
 #include "support/raw_connection.hpp"
 #include "support/server.hpp"
 #include "support/text.hpp"
@@ -90,7 +91,15 @@ std::ostream& operator<<(std::ostream& out, const SseEvent& event) {
 
 SseStream::SseStream(const Server& server, const std::string& target,
                      const support::Headers& headers, std::chrono::milliseconds timeout)
-    : SseStream(server.Port(), target, headers, timeout) {}
+    : SseStream(server.Port(), target, headers, timeout) {
+  // The answer's head (and a non-200's body; the event stream itself is not stored) goes to the
+  // conformance log like an Http exchange: only the server under test is reached this way.
+  Request request;
+  request.path = target;
+  request.headers = {{"Accept", "text/event-stream"}};
+  request.headers.insert(request.headers.end(), headers.begin(), headers.end());
+  RecordExchange(request, server.BaseUrl() + target, "", ToResponse());
+}
 
 SseStream::SseStream(int port, const std::string& target, const support::Headers& headers,
                      std::chrono::milliseconds timeout) {
