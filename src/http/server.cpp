@@ -739,10 +739,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     buffer_.clear();
     buffer_.shrink_to_fit();
     sink_ = std::make_shared<StreamSink>(weak_from_this());
-    WriteStream();
-    WatchRead();
-    if (download_) return PullDownload();
-    if (start && start->on_open) {
+    // The stream is registered before its head can leave: a client that has read the head knows
+    // the hub counts this stream, so streams opened one after another are registered in that
+    // order (the per-user limit closes the oldest). Written after, a preempted I/O thread let a
+    // later stream of the same user on the other I/O thread register first.
+    if (!download_ && start && start->on_open) {
       try {
         start->on_open(sink_);
       } catch (const std::exception& e) {
@@ -750,6 +751,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         EndStream();
       }
     }
+    WriteStream();
+    WatchRead();
+    if (download_) return PullDownload();
   }
 
   // Queues one chunk (its framing included); the bytes are already counted in stream_queued_.
