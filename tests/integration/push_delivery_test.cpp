@@ -16,6 +16,7 @@
 #include "support/accounts.hpp"
 #include "support/backend.hpp"
 #include "support/http_client.hpp"
+#include "support/http_expectations.hpp"
 #include "support/notify_api.hpp"
 #include "support/push_sink.hpp"
 #include "support/task_api.hpp"
@@ -231,6 +232,16 @@ TEST(PushRestartTest, AServerKilledWithAQueuedPushSendsItAfterRestart) {
   Sink().Answer(id, {429}, 3);
   NewSignIn(http, user, "kill");
   (void)Sink().WaitForPushes(1, id, 429);
+  // The sink records a push before it answers: wait until the server has committed the 429's
+  // reschedule (its counter moves after the commit). Killed before that, the row would still be
+  // leased to the dead server and wait out the lease (minutes), a different case.
+  ASSERT_TRUE(support::WaitUntil(
+      [&] {
+        return support::MetricSum(http.Get("/metrics").body, "ikigai_push_failed_total", {R"(class="4xx")"})
+                   .value_or(0) >= 1;
+      },
+      10s))
+      << "the 429 was never recorded";
   EXPECT_EQ(server->Kill9(), 137);
   server.reset();
   EXPECT_EQ(PushesFor(Sink().Pushes(), id).size(), 1u);
